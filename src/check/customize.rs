@@ -1,0 +1,220 @@
+//! Customize and validate steps: OS fit, script sources, local files, destinations.
+
+use super::{Context, Explain};
+use crate::diagnostic::Code;
+use crate::node::Path;
+use crate::params::has_references;
+use crate::spec::{FileStep, Os, PowerShellStep, ShellStep, Step, ValidationStep};
+
+pub fn check(cx: &mut Context) {
+    let spec = cx.spec;
+    for (i, step) in spec.customize.iter().enumerate() {
+        let at = Path::root().join("customize").join(i);
+        match step {
+            Step::PowerShell(s) => powershell(cx, &at, s),
+            Step::Shell(s) => shell(cx, &at, s),
+            Step::File(f) => file(cx, &at, f),
+            Step::WindowsRestart(r) => {
+                windows_only(cx, &at, "WindowsRestart");
+                if let Some(t) = r.timeout.as_deref().filter(|t| !has_references(t)) {
+                    if !duration_ok(t) {
+                        cx.at(
+                            Code::Duration,
+                            &at.join("timeout"),
+                            format!("`{t}` is not a duration"),
+                        )
+                        .hint("write a number and a unit: `90s`, `10m`, `1h`");
+                    }
+                }
+            }
+            Step::WindowsUpdate(_) => windows_only(cx, &at, "WindowsUpdate"),
+        }
+    }
+    if let Some(v) = &spec.validate {
+        for (i, step) in v.steps.iter().enumerate() {
+            let at = Path::root().join("validate").join("steps").join(i);
+            match step {
+                ValidationStep::PowerShell(s) => powershell(cx, &at, s),
+                ValidationStep::Shell(s) => shell(cx, &at, s),
+                ValidationStep::File(f) => file(cx, &at, f),
+            }
+        }
+        if v.source_only == Some(true) && !spec.customize.is_empty() {
+            cx.at_key(
+                Code::SourceValidationOnly,
+                &Path::root().join("customize"),
+                "the image has customize steps, but `validate.sourceOnly` skips the build",
+            )
+            .hint("remove `validate.sourceOnly`, or the customize steps");
+        }
+    }
+}
+
+fn windows_only(cx: &mut Context, at: &Path, what: &str) {
+    if cx.spec.os == Os::Linux {
+        cx.at(
+            Code::WindowsOnly,
+            &at.join("type"),
+            format!("`{what}` runs only on Windows, and this image is Linux"),
+        )
+        .hint(if what == "PowerShell" {
+            "use a `Shell` step on Linux"
+        } else {
+            "remove the step, or use a `Shell` step"
+        });
+    }
+}
+
+fn powershell(cx: &mut Context, at: &Path, s: &PowerShellStep) {
+    windows_only(cx, at, "PowerShell");
+    script_source(
+        cx,
+        at,
+        s.inline.is_some(),
+        s.script.as_deref(),
+        s.sha256.as_deref(),
+    );
+    if s.run_as_system == Some(true) && s.run_elevated != Some(true) {
+        cx.at_key(
+            Code::RunAsSystem,
+            &at.join("runAsSystem"),
+            "`runAsSystem` has no effect without `runElevated: true`",
+        )
+        .hint("add `runElevated: true` to this step");
+    }
+}
+
+fn shell(cx: &mut Context, at: &Path, s: &ShellStep) {
+    if cx.spec.os == Os::Windows {
+        cx.at(
+            Code::LinuxOnly,
+            &at.join("type"),
+            "`Shell` runs only on Linux, and this image is Windows",
+        )
+        .hint("use a `PowerShell` step on Windows");
+    }
+    script_source(
+        cx,
+        at,
+        s.inline.is_some(),
+        s.script.as_deref(),
+        s.sha256.as_deref(),
+    );
+}
+
+fn file(cx: &mut Context, at: &Path, f: &FileStep) {
+    let d = &f.destination;
+    let absolute = if cx.spec.os == Os::Windows {
+        let b = d.as_bytes();
+        (b.len() >= 3
+            && b[0].is_ascii_alphabetic()
+            && b[1] == b':'
+            && (b[2] == b'\\' || b[2] == b'/'))
+            || d.starts_with("\\\\")
+    } else {
+        d.starts_with('/')
+    };
+    if !has_references(d) && !absolute {
+        let example = if cx.spec.os == Os::Windows {
+            "C:\\BuildArtifacts\\app.zip"
+        } else {
+            "/tmp/app.tar.gz"
+        };
+        cx.at(
+            Code::RelativeDestination,
+            &at.join("destination"),
+            format!(
+                "`{d}` is not an absolute path on the {} build VM",
+                cx.spec.os.azure_name()
+            ),
+        )
+        .hint(format!("give the full path, for example `{example}`"));
+    }
+    local_or_remote(
+        cx,
+        &at.join("source"),
+        &f.source,
+        f.sha256.as_deref(),
+        &at.join("sha256"),
+    );
+}
+
+fn script_source(
+    cx: &mut Context,
+    at: &Path,
+    inline: bool,
+    script: Option<&str>,
+    sha: Option<&str>,
+) {
+    match (inline, script) {
+        (true, Some(_)) => {
+            cx.at_key(
+                Code::ScriptSource,
+                &at.join("script"),
+                "a step runs either `inline` commands or a `script`, not both",
+            )
+            .hint("split it into two steps");
+        }
+        (false, None) => {
+            cx.at(Code::ScriptSource, at, "this step has nothing to run")
+                .hint("add `inline:` commands or a `script:` path");
+        }
+        (false, Some(s)) => local_or_remote(cx, &at.join("script"), s, sha, &at.join("sha256")),
+        (true, None) => {
+            if sha.is_some() {
+                cx.at_key(
+                    Code::Sha256,
+                    &at.join("sha256"),
+                    "`sha256` applies to a remote `script`, and this step is inline",
+                )
+                .hint("remove `sha256`");
+            }
+        }
+    }
+}
+
+/// A URL must be https; anything else is a local path that must exist.
+fn local_or_remote(cx: &mut Context, at: &Path, value: &str, sha: Option<&str>, sha_at: &Path) {
+    if has_references(value) {
+        return;
+    }
+    if let Some(sha) = sha {
+        if sha.len() != 64 || !sha.chars().all(|c| c.is_ascii_hexdigit()) {
+            cx.at(Code::Sha256, sha_at, "`sha256` is not a SHA-256 checksum")
+                .hint("64 hexadecimal digits, as `sha256sum` or `Get-FileHash` prints");
+        }
+    }
+    if value.contains("://") {
+        if !value.starts_with("https://") {
+            cx.at(Code::Uri, at, format!("`{value}` is not an https URL"))
+                .hint("AIB downloads scripts and files over https only; use an https URL or a local path");
+        }
+        return;
+    }
+    if sha.is_some() {
+        cx.at_key(
+            Code::Sha256,
+            sha_at,
+            "local files are hashed by aibc; `sha256` is for remote URLs",
+        )
+        .hint("remove `sha256`");
+    }
+    let path = cx.base_dir.join(value);
+    if !path.is_file() {
+        let what = if path.is_dir() {
+            "is a folder, not a file"
+        } else {
+            "does not exist"
+        };
+        cx.at(Code::MissingFile, at, format!("`{value}` {what}"))
+            .hint(format!(
+                "paths are relative to the spec's folder (looked for {})",
+                path.display()
+            ));
+    }
+}
+
+pub fn duration_ok(t: &str) -> bool {
+    let (num, unit) = t.split_at(t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len()));
+    !num.is_empty() && matches!(unit, "s" | "m" | "h")
+}

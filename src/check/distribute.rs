@@ -1,0 +1,280 @@
+//! Distributions, the gallery image definition, versions and replication regions.
+
+use std::collections::HashMap;
+
+use super::{Context, Explain, names, source::region};
+use crate::diagnostic::Code;
+use crate::node::Path;
+use crate::params::has_references;
+use crate::spec::{
+    Architecture, Distribution, HyperVGeneration, SecurityType, TargetRegion, Version,
+};
+
+pub fn check(cx: &mut Context) {
+    let spec = cx.spec;
+    let mut outputs: HashMap<String, Path> = HashMap::new();
+    let has_gallery_def = spec
+        .gallery
+        .as_ref()
+        .is_some_and(|g| g.image_id.is_some() || g.name.is_some());
+
+    for (i, dist) in spec.distribute.iter().enumerate() {
+        let at = Path::root().join("distribute").join(i).join(dist.key());
+        let (name, explicit) = match dist.run_output_name() {
+            Some(n) => (n.to_string(), true),
+            None => (
+                crate::plan::default_run_output_name(&spec.name, dist),
+                false,
+            ),
+        };
+        let name_at = if explicit {
+            at.join("runOutputName")
+        } else {
+            at.clone()
+        };
+        if explicit && !has_references(&name) && !run_output_name_ok(&name) {
+            cx.at(
+                Code::RunOutputName,
+                &name_at,
+                format!("`{name}` cannot name a run output"),
+            )
+            .hint("use 1-64 letters, digits, `-`, `_` and `.`");
+        }
+        if let Some(first) = outputs.get(&name).cloned() {
+            let first_line = cx
+                .node
+                .locate(&first, crate::node::Anchor::Value)
+                .start
+                .line;
+            let d = cx
+                .at(
+                    Code::DuplicateRunOutputName,
+                    &name_at,
+                    format!("a second distribution is named `{name}`"),
+                )
+                .label(format!("also used on line {first_line}"));
+            if explicit {
+                d.hint("give each distribution its own `runOutputName`");
+            } else {
+                d.hint(format!(
+                    "both get the default name `{name}`; set `runOutputName` on one of them"
+                ));
+            }
+        } else {
+            outputs.insert(name, name_at);
+        }
+
+        match dist {
+            Distribution::Gallery(g) => {
+                if g.image_id.is_none() && !has_gallery_def {
+                    cx.at_key(Code::NoGallery, &at, "a gallery distribution, but the spec has no `gallery`")
+                        .hint("add `gallery: {name: …, image: {publisher, offer, sku}}`, or `imageId:` of an existing image definition");
+                }
+                if let Some(id) = &g.image_id {
+                    names::resource_id(
+                        cx,
+                        &at.join("imageId"),
+                        id,
+                        "Microsoft.Compute/galleries/images",
+                    );
+                }
+                let mut seen: HashMap<String, usize> = HashMap::new();
+                for (j, r) in g.regions.iter().enumerate() {
+                    let rat = match r {
+                        TargetRegion::Name(_) => at.join("regions").join(j),
+                        TargetRegion::Long(_) => at.join("regions").join(j).join("name"),
+                    };
+                    region(cx, &rat, r.name());
+                    if let Some(prev) = seen.insert(r.name().to_string(), j) {
+                        cx.at(Code::DuplicateRegion, &rat, format!("`{}` is listed twice", r.name()))
+                            .hint(format!("remove one (the first is regions[{prev}]); use `replicas` for more copies"));
+                    }
+                }
+                if let Some(v) = &g.version {
+                    version(cx, &at.join("version"), v, spec);
+                }
+            }
+            Distribution::ManagedImage(m) => {
+                if !has_references(&m.name) {
+                    let ok = (1..=80).contains(&m.name.len())
+                        && m.name
+                            .chars()
+                            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-'))
+                        && m.name
+                            .chars()
+                            .next()
+                            .is_some_and(|c| c.is_ascii_alphanumeric())
+                        && m.name
+                            .chars()
+                            .last()
+                            .is_some_and(|c| c.is_ascii_alphanumeric() || c == '_');
+                    if !ok {
+                        cx.at(Code::ManagedImageName, &at.join("name"), format!("`{}` cannot name a managed image", m.name))
+                            .hint("use 1-80 letters, digits, `_`, `.`, `-`; start with a letter or digit, end with a letter, digit or `_`");
+                    }
+                }
+                if let Some(rg) = m.resource_group.as_deref().filter(|r| !has_references(r)) {
+                    if !names::resource_group_ok(rg) {
+                        cx.at(
+                            Code::ResourceGroupName,
+                            &at.join("resourceGroup"),
+                            format!("`{rg}` cannot name a resource group"),
+                        )
+                        .hint("1-90 letters, digits, `.`, `_`, `-`, `(`, `)`, not ending in `.`");
+                    }
+                }
+                if let Some(l) = &m.location {
+                    region(cx, &at.join("location"), l);
+                }
+            }
+            Distribution::Vhd(v) => {
+                if let Some(uri) = v.uri.as_deref().filter(|u| !has_references(u)) {
+                    if !uri.starts_with("https://") {
+                        cx.at(Code::Uri, &at.join("uri"), format!("`{uri}` is not an https blob URL"))
+                            .hint("give `https://<account>.blob.core.windows.net/<container>/<name>.vhd`, or leave `uri` out");
+                    }
+                }
+            }
+        }
+    }
+    image_definition(cx);
+}
+
+fn version(cx: &mut Context, at: &Path, v: &Version, spec: &crate::spec::ImageSpec) {
+    let Version::Text(t) = v else { return };
+    if has_references(t) || matches!(t.as_str(), "date" | "next" | "semver" | "latest" | "source") {
+        return;
+    }
+    if explicit_version(cx, at, t) {
+        let rebuilds = spec.trigger.as_ref().is_some_and(|t| t.source_image)
+            || spec.build.as_ref().and_then(|b| b.auto_run) == Some(true);
+        if rebuilds {
+            cx.at(
+                Code::FixedVersion,
+                at,
+                format!("every build publishes version `{t}`, so the second build fails"),
+            )
+            .hint("use `version: date` or `next`, or a `${params.imageVersion}` parameter");
+        }
+    }
+}
+
+/// Major.Minor.Patch, each a non-negative 32-bit integer. Returns whether it is valid.
+pub fn explicit_version(cx: &mut Context, at: &Path, t: &str) -> bool {
+    let parts: Vec<&str> = t.split('.').collect();
+    let digits = parts
+        .iter()
+        .all(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_digit()));
+    if parts.len() != 3 || !digits {
+        cx.at(Code::ImageVersion, at, format!("`{t}` is not a gallery image version"))
+            .hint("write Major.Minor.Patch such as `1.0.0`, or a scheme: date, next, semver, latest, source");
+        return false;
+    }
+    if let Some(p) = parts.iter().find(|p| p.parse::<i32>().is_err()) {
+        cx.at(
+            Code::ImageVersion,
+            at,
+            format!("`{p}` in `{t}` does not fit a 32-bit integer"),
+        )
+        .hint("each part must be at most 2147483647");
+        return false;
+    }
+    true
+}
+
+fn image_definition(cx: &mut Context) {
+    let Some(g) = &cx.spec.gallery else { return };
+    let at = Path::root().join("gallery");
+    if g.image_id.is_some() && (g.name.is_some() || g.image.is_some()) {
+        let key = if g.name.is_some() { "name" } else { "image" };
+        cx.at_key(Code::OneOf, &at.join(key), "`gallery` names an existing `imageId` and also one to create")
+            .hint("keep `imageId` to publish to an existing definition, or `name` and `image` to create one");
+        return;
+    }
+    if g.image_id.is_some() {
+        return;
+    }
+    if g.name.is_none() {
+        cx.at(
+            Code::MissingKey,
+            &at,
+            "`gallery` needs `name` (to create one) or `imageId` (an existing image definition)",
+        )
+        .hint("add `name: my_gallery`");
+        return;
+    }
+    let img = g.image.clone().unwrap_or_default();
+    let missing: Vec<&str> = [
+        ("publisher", &img.publisher),
+        ("offer", &img.offer),
+        ("sku", &img.sku),
+    ]
+    .iter()
+    .filter(|(_, v)| v.is_none())
+    .map(|(k, _)| *k)
+    .collect();
+    if !missing.is_empty() {
+        let path = if g.image.is_some() {
+            at.join("image")
+        } else {
+            at.clone()
+        };
+        cx.at_key(Code::ImageIdentifier, &path, format!("the image definition to create needs {}", missing.join(", ")))
+            .hint("add `image: {publisher: contoso, offer: windows-server, sku: 2022-web}`: the identifier is unique in the gallery");
+    }
+    let generation = img.hyper_v_generation.unwrap_or(HyperVGeneration::V2);
+    if let Some(st) = img.security_type {
+        let needs_v2 = !matches!(st, SecurityType::Standard);
+        if needs_v2 && generation == HyperVGeneration::V1 {
+            cx.at(
+                Code::SecurityType,
+                &at.join("image").join("securityType"),
+                format!(
+                    "`{}` needs a Generation 2 image, and this one is V1",
+                    st.azure_name()
+                ),
+            )
+            .hint("set `hyperVGeneration: V2`, or `securityType: Standard`");
+        }
+        let confidential = matches!(
+            st,
+            SecurityType::ConfidentialVM
+                | SecurityType::ConfidentialVmSupported
+                | SecurityType::TrustedLaunchAndConfidentialVmSupported
+        );
+        if confidential && img.architecture == Some(Architecture::Arm64) {
+            cx.at(
+                Code::SecurityType,
+                &at.join("image").join("securityType"),
+                format!("`{}` is not available for Arm64 images", st.azure_name()),
+            )
+            .hint("use `TrustedLaunchSupported` or `Standard` for Arm64");
+        }
+    }
+    if img.architecture == Some(Architecture::Arm64) && generation == HyperVGeneration::V1 {
+        cx.at(
+            Code::SecurityType,
+            &at.join("image").join("architecture"),
+            "Arm64 images are Generation 2 only",
+        )
+        .hint("set `hyperVGeneration: V2`");
+    }
+    if img
+        .features
+        .keys()
+        .any(|k| k.eq_ignore_ascii_case("SecurityType"))
+    {
+        cx.at_key(
+            Code::SecurityType,
+            &at.join("image").join("features").join("SecurityType"),
+            "set the security type with `securityType`, not as a feature",
+        )
+        .hint("move it to `image.securityType`");
+    }
+}
+
+pub fn run_output_name_ok(n: &str) -> bool {
+    (1..=64).contains(&n.len())
+        && n.chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+}

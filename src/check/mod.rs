@@ -1,0 +1,93 @@
+//! Semantic rules: what the structure alone cannot say (names Azure accepts, regions,
+//! versions, OS-specific customizers, files that must exist, …).
+//!
+//! Rules read the typed spec and report at a path; the context turns the path into a
+//! span through the image's tree, so every diagnostic is located like the structural ones.
+
+mod customize;
+mod distribute;
+pub mod names;
+mod parameters;
+mod source;
+
+use std::path::Path as FsPath;
+
+use crate::diagnostic::{Code, Diagnostic};
+use crate::document::Image;
+use crate::node::{Anchor, Node, Path};
+use crate::spec::ImageSpec;
+
+pub struct Context<'a> {
+    pub spec: &'a ImageSpec,
+    pub node: &'a Node,
+    pub base_dir: &'a FsPath,
+    pub diags: Vec<Diagnostic>,
+}
+
+impl<'a> Context<'a> {
+    /// Reports at the value at `path`.
+    pub fn at(&mut self, code: Code, path: &Path, message: impl Into<String>) -> &mut Diagnostic {
+        let span = self.node.locate(path, Anchor::Value);
+        self.diags.push(Diagnostic::new(code, span, message));
+        self.diags.last_mut().expect("just pushed")
+    }
+
+    /// Reports at the key of `path` (for "this key should not be here").
+    pub fn at_key(
+        &mut self,
+        code: Code,
+        path: &Path,
+        message: impl Into<String>,
+    ) -> &mut Diagnostic {
+        let span = self.node.locate(path, Anchor::Key);
+        self.diags.push(Diagnostic::new(code, span, message));
+        self.diags.last_mut().expect("just pushed")
+    }
+}
+
+/// Fluent hints on a reported diagnostic.
+pub trait Explain {
+    fn hint(&mut self, hint: impl Into<String>) -> &mut Self;
+    fn label(&mut self, label: impl Into<String>) -> &mut Self;
+}
+
+impl Explain for Diagnostic {
+    fn hint(&mut self, hint: impl Into<String>) -> &mut Self {
+        self.hint = Some(hint.into());
+        self
+    }
+    fn label(&mut self, label: impl Into<String>) -> &mut Self {
+        self.label = Some(label.into());
+        self
+    }
+}
+
+/// Runs every rule on a typed image.
+pub fn check(image: &Image) -> Vec<Diagnostic> {
+    let Some(spec) = &image.spec else {
+        return Vec::new();
+    };
+    let mut cx = Context {
+        spec,
+        node: &image.node,
+        base_dir: &image.base_dir,
+        diags: Vec::new(),
+    };
+    parameters::check(&mut cx);
+    names::check(&mut cx);
+    source::check(&mut cx);
+    customize::check(&mut cx);
+    distribute::check(&mut cx);
+    cx.diags
+}
+
+pub fn p(segs: &[&str]) -> Path {
+    Path(
+        segs.iter()
+            .map(|s| match s.parse::<usize>() {
+                Ok(i) => crate::node::Seg::Index(i),
+                Err(_) => crate::node::Seg::Key((*s).to_string()),
+            })
+            .collect(),
+    )
+}

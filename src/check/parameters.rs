@@ -1,0 +1,166 @@
+//! `parameters:` declarations and `${params.NAME}` references.
+
+use std::collections::BTreeSet;
+
+use super::{Context, Explain};
+use crate::diagnostic::{Code, suggest};
+use crate::node::{Kind, Node, Path, Scalar, Seg};
+use crate::params::{bad_references, is_name, references};
+use crate::spec::ParameterType;
+
+/// Keys whose string values are never scanned: script text is the script's own business.
+const CONTENT_KEYS: &[&str] = &["inline", "parameters"];
+/// Keys that must be known when compiling (they decide what is generated or hashed).
+const COMPILE_TIME_KEYS: &[&str] = &[
+    "name", "os", "script", "source", "type", "existing", "imageId", "subnet", "id",
+];
+
+pub fn check(cx: &mut Context) {
+    let declared: Vec<String> = cx.spec.parameters.keys().cloned().collect();
+    for (name, p) in &cx.spec.parameters {
+        let at = Path::root().join("parameters").join(name.as_str());
+        if !is_name(name) {
+            cx.at_key(
+                Code::ParameterValue,
+                &at,
+                format!("`{name}` cannot name a parameter"),
+            )
+            .hint("use letters, digits and `_`, starting with a letter");
+        }
+        let fits = |v: &serde_json::Value| match p.kind {
+            ParameterType::String => v.is_string(),
+            ParameterType::Int => v.is_i64(),
+            ParameterType::Bool => v.is_boolean(),
+        };
+        if let Some(d) = &p.default {
+            if !fits(d) {
+                cx.at(
+                    Code::ParameterValue,
+                    &at.join("default"),
+                    format!(
+                        "the default does not fit the parameter's type `{}`",
+                        type_name(p.kind)
+                    ),
+                )
+                .hint("change the default or the `type`");
+            } else if !p.allowed.is_empty() && !p.allowed.contains(d) {
+                cx.at(
+                    Code::ParameterValue,
+                    &at.join("default"),
+                    "the default is not one of the `allowed` values",
+                )
+                .hint("add it to `allowed`, or change it");
+            }
+        }
+        for (i, a) in p.allowed.iter().enumerate() {
+            if !fits(a) {
+                cx.at(
+                    Code::ParameterValue,
+                    &at.join("allowed").join(i),
+                    format!(
+                        "this allowed value does not fit the type `{}`",
+                        type_name(p.kind)
+                    ),
+                )
+                .hint("every allowed value must have the parameter's type");
+            }
+        }
+    }
+
+    let mut used = BTreeSet::new();
+    let node = cx.node;
+    walk(cx, node, &Path::root(), &declared, &mut used);
+    for name in &declared {
+        if !used.contains(name) {
+            cx.at_key(
+                Code::UnusedParameter,
+                &Path::root().join("parameters").join(name.as_str()),
+                format!("parameter `{name}` is never used"),
+            )
+            .hint(format!("refer to it as `${{params.{name}}}`, or remove it"));
+        }
+    }
+}
+
+fn walk(
+    cx: &mut Context,
+    node: &Node,
+    path: &Path,
+    declared: &[String],
+    used: &mut BTreeSet<String>,
+) {
+    match &node.kind {
+        Kind::Map(entries) => {
+            for e in entries {
+                if path.0.is_empty() && e.key == "parameters"
+                    || CONTENT_KEYS.contains(&e.key.as_str()) && !path.0.is_empty()
+                {
+                    continue;
+                }
+                walk(cx, &e.value, &path.join(e.key.as_str()), declared, used);
+            }
+        }
+        Kind::Seq(items) => {
+            for (i, item) in items.iter().enumerate() {
+                walk(cx, item, &path.join(i), declared, used);
+            }
+        }
+        Kind::Scalar(Scalar::Str(s)) => {
+            for bad in bad_references(s) {
+                cx.at(Code::UnknownParameter, path, format!("`{bad}` is not a parameter reference"))
+                    .hint("write `${params.NAME}` with a letter-digit-underscore name; `$${` writes a literal `${`");
+            }
+            let refs: Vec<String> = references(s).collect();
+            if refs.is_empty() {
+                return;
+            }
+            let key = path
+                .0
+                .iter()
+                .rev()
+                .find_map(|s| match s {
+                    Seg::Key(k) => Some(k.as_str()),
+                    _ => None,
+                })
+                .unwrap_or("");
+            // Keys of tag maps are free-form names; only the fixed keys above are special.
+            let in_tags = path.0.iter().any(|s| matches!(s, Seg::Key(k) if k == "tags" || k == "artifactTags" || k == "managedResourceTags" || k == "features"));
+            if COMPILE_TIME_KEYS.contains(&key) && !in_tags {
+                cx.at(Code::ParameterNotAllowed, path, format!("`{}` must be known when compiling, so it cannot use a parameter", path.dotted()))
+                    .hint("write the value itself here; parameters suit locations, versions, sizes and tags");
+                return;
+            }
+            for r in refs {
+                if declared.contains(&r) {
+                    used.insert(r);
+                } else {
+                    let d = cx.at(
+                        Code::UnknownParameter,
+                        path,
+                        format!("`${{params.{r}}}` refers to a parameter that is not declared"),
+                    );
+                    match suggest(&r, declared.iter().map(String::as_str)) {
+                        Some(s) => {
+                            d.label(format!("did you mean `{s}`?"))
+                                .hint(format!("rename the reference to `${{params.{s}}}`"));
+                        }
+                        None => {
+                            d.hint(format!(
+                                "declare it: `parameters: {{ {r}: {{ type: string }} }}`"
+                            ));
+                        }
+                    }
+                }
+            }
+        }
+        Kind::Scalar(_) => {}
+    }
+}
+
+fn type_name(t: ParameterType) -> &'static str {
+    match t {
+        ParameterType::String => "string",
+        ParameterType::Int => "int",
+        ParameterType::Bool => "bool",
+    }
+}

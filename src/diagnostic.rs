@@ -1,0 +1,279 @@
+//! Diagnostics: every problem aibc finds in a spec, with a stable code, a place and a fix.
+//!
+//! Codes never change meaning once published (pipelines and docs refer to them); the
+//! catalogue below is the single list `docs/diagnostics.md` is generated from.
+
+use std::fmt::Write as _;
+
+use serde::Serialize;
+
+use crate::source::{Sources, Span};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    Warning,
+    Error,
+}
+
+macro_rules! codes {
+    ($( $variant:ident = $code:literal, $sev:ident, $title:literal; )*) => {
+        /// The catalogue of diagnostic codes.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+        pub enum Code { $( $variant, )* }
+
+        impl Code {
+            pub const ALL: &'static [Code] = &[ $( Code::$variant, )* ];
+            /// The stable identifier, e.g. `AIB003`.
+            pub fn id(self) -> &'static str { match self { $( Code::$variant => $code, )* } }
+            pub fn default_severity(self) -> Severity { match self { $( Code::$variant => Severity::$sev, )* } }
+            /// One line on what the code means, for the docs.
+            pub fn title(self) -> &'static str { match self { $( Code::$variant => $title, )* } }
+        }
+    };
+}
+
+codes! {
+    Syntax = "AIB001", Error, "The file is not valid YAML or JSON, or is larger or deeper than a spec may be.";
+    DuplicateKey = "AIB002", Error, "A key appears twice in the same mapping.";
+    UnknownKey = "AIB003", Error, "A key the spec format does not have (often a misspelling).";
+    WrongType = "AIB004", Error, "A value of the wrong type (a list where a string belongs, and so on).";
+    MissingKey = "AIB005", Error, "A required key is missing.";
+    NotAllowed = "AIB006", Error, "A value that is not one of the allowed values.";
+    OutOfRange = "AIB007", Error, "A number or a list length outside the range the API accepts.";
+    OneOf = "AIB008", Error, "Exactly one of several keys must be given.";
+    TemplateName = "AIB101", Error, "The image name cannot name an image template.";
+    StorageAccountName = "AIB102", Error, "Storage account names are 3-24 lowercase letters and digits.";
+    GalleryName = "AIB103", Error, "Compute Gallery names are letters, digits, periods and underscores.";
+    ImageDefinitionName = "AIB104", Error, "Image definition names are letters, digits, hyphens and periods.";
+    RunOutputName = "AIB105", Error, "runOutputName must match ^[A-Za-z0-9-_.]{1,64}$.";
+    IdentityName = "AIB106", Error, "User-assigned identity names are 3-128 letters, digits, hyphens and underscores.";
+    ContainerName = "AIB107", Error, "Blob container names are 3-63 lowercase letters, digits and single hyphens.";
+    ManagedImageName = "AIB108", Error, "Managed image names are 1-80 letters, digits, underscores, periods and hyphens.";
+    ResourceId = "AIB109", Error, "A resource ID that is malformed or names the wrong resource type.";
+    ResourceGroupName = "AIB110", Error, "Resource group names are 1-90 letters, digits, periods, underscores, hyphens and parentheses.";
+    ImageVersion = "AIB201", Error, "Gallery image versions are Major.Minor.Patch with 32-bit integer parts.";
+    Region = "AIB202", Error, "Not the name of an Azure region.";
+    PlatformImage = "AIB203", Error, "A platform image is publisher:offer:sku[:version].";
+    Sha256 = "AIB204", Error, "A SHA-256 checksum is 64 hexadecimal digits.";
+    Uri = "AIB205", Error, "A remote script or file must be an absolute https URL.";
+    Duration = "AIB206", Error, "A restart timeout is a number with a unit: 90s, 10m, 1h.";
+    VmSize = "AIB207", Warning, "The VM size does not look like an Azure VM size name.";
+    WindowsOnly = "AIB301", Error, "A Windows-only customizer in a Linux image.";
+    LinuxOnly = "AIB302", Error, "A Linux-only customizer in a Windows image.";
+    RelativeDestination = "AIB303", Error, "A File customizer destination must be an absolute path on the build VM.";
+    MissingFile = "AIB304", Error, "A local script or file that does not exist.";
+    ScriptSource = "AIB305", Error, "A script step needs exactly one of `inline` and `script`.";
+    RunAsSystem = "AIB306", Error, "runAsSystem only takes effect together with runElevated.";
+    SourceValidationOnly = "AIB307", Error, "sourceOnly validation runs no build, so the image cannot have customize steps.";
+    DuplicateRunOutputName = "AIB401", Error, "Two distributions have the same runOutputName.";
+    NoGallery = "AIB402", Error, "A gallery distribution needs a `gallery` (or an image definition ID).";
+    SecurityType = "AIB403", Error, "A security type / Hyper-V generation / architecture combination the gallery rejects.";
+    Trigger = "AIB404", Error, "A source-image trigger needs a source that can publish new versions.";
+    DuplicateRegion = "AIB405", Error, "A target region is listed twice.";
+    ImageIdentifier = "AIB406", Error, "A new image definition needs publisher, offer and sku.";
+    FixedVersion = "AIB407", Warning, "A fixed image version with a trigger or auto-run fails on the second build.";
+    UnknownParameter = "AIB501", Error, "A `${params.NAME}` reference to a parameter that is not declared.";
+    ParameterValue = "AIB502", Error, "A parameter's default does not fit its type or allowed values.";
+    UnusedParameter = "AIB503", Warning, "A declared parameter that nothing uses.";
+    ParameterNotAllowed = "AIB504", Error, "A value that must be known at compile time uses a parameter.";
+}
+
+/// One problem, located.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Diagnostic {
+    pub code: Code,
+    pub severity: Severity,
+    pub span: Span,
+    pub message: String,
+    /// A few words under the caret.
+    pub label: Option<String>,
+    /// How to fix it.
+    pub hint: Option<String>,
+}
+
+impl Diagnostic {
+    pub fn new(code: Code, span: Span, message: impl Into<String>) -> Diagnostic {
+        Diagnostic {
+            code,
+            severity: code.default_severity(),
+            span,
+            message: message.into(),
+            label: None,
+            hint: None,
+        }
+    }
+    pub fn with_hint(mut self, hint: impl Into<String>) -> Diagnostic {
+        self.hint = Some(hint.into());
+        self
+    }
+    pub fn with_label(mut self, label: impl Into<String>) -> Diagnostic {
+        self.label = Some(label.into());
+        self
+    }
+    pub fn is_error(&self) -> bool {
+        self.severity == Severity::Error
+    }
+}
+
+/// Sorts by place and drops exact repeats (a family's shared defaults are checked once per
+/// image, so the same problem would otherwise be reported once per image).
+pub fn normalize(diags: &mut Vec<Diagnostic>) {
+    diags.sort_by(|a, b| {
+        (a.span.file, a.span.start, a.code).cmp(&(b.span.file, b.span.start, b.code))
+    });
+    diags.dedup_by(|a, b| a.code == b.code && a.span == b.span && a.message == b.message);
+}
+
+/// Renders like rustc: header, `-->` location, the source line with a caret, then help.
+pub fn render(d: &Diagnostic, sources: &Sources, color: bool) -> String {
+    let (red, yellow, blue, bold, reset) = if color {
+        ("\x1b[31m", "\x1b[33m", "\x1b[34m", "\x1b[1m", "\x1b[0m")
+    } else {
+        ("", "", "", "", "")
+    };
+    let (word, tint) = match d.severity {
+        Severity::Error => ("error", red),
+        Severity::Warning => ("warning", yellow),
+    };
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "{bold}{tint}{word}[{}]{reset}{bold}: {}{reset}",
+        d.code.id(),
+        d.message
+    );
+    let file = sources.get(d.span.file);
+    let path = file
+        .map(|f| f.path.display().to_string())
+        .unwrap_or_default();
+    let (line, col) = (d.span.start.line.max(1), d.span.start.col.max(1));
+    let width = line.to_string().len();
+    let pad = " ".repeat(width);
+    let _ = writeln!(out, "{pad}{blue}-->{reset} {path}:{line}:{col}");
+    if let Some(text) = file.and_then(|f| f.line(line)) {
+        let shown: String = text
+            .chars()
+            .map(|c| if c == '\t' { ' ' } else { c })
+            .collect();
+        let chars = shown.chars().count() as u32;
+        let end = if d.span.end.line == line && d.span.end.col > col {
+            d.span.end.col
+        } else {
+            chars + 1
+        };
+        let carets = (end.saturating_sub(col)).clamp(1, chars.saturating_sub(col - 1).max(1));
+        let _ = writeln!(out, "{pad} {blue}|{reset}");
+        let _ = writeln!(out, "{blue}{line} |{reset} {shown}");
+        let label = d
+            .label
+            .as_deref()
+            .map(|l| format!(" {l}"))
+            .unwrap_or_default();
+        let _ = writeln!(
+            out,
+            "{pad} {blue}|{reset} {}{tint}{}{label}{reset}",
+            " ".repeat(col as usize - 1),
+            "^".repeat(carets as usize)
+        );
+    }
+    if let Some(hint) = &d.hint {
+        let _ = writeln!(out, "{pad} {blue}={reset} {bold}help{reset}: {hint}");
+    }
+    out
+}
+
+/// The machine-readable form (`--format json`).
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct JsonDiagnostic<'a> {
+    pub code: &'static str,
+    pub severity: Severity,
+    pub message: &'a str,
+    pub file: String,
+    pub line: u32,
+    pub column: u32,
+    pub end_line: u32,
+    pub end_column: u32,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub label: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub hint: Option<&'a str>,
+}
+
+impl<'a> JsonDiagnostic<'a> {
+    pub fn new(d: &'a Diagnostic, sources: &Sources) -> JsonDiagnostic<'a> {
+        JsonDiagnostic {
+            code: d.code.id(),
+            severity: d.severity,
+            message: &d.message,
+            file: sources
+                .get(d.span.file)
+                .map(|f| f.path.display().to_string())
+                .unwrap_or_default(),
+            line: d.span.start.line,
+            column: d.span.start.col,
+            end_line: d.span.end.line,
+            end_column: d.span.end.col,
+            label: d.label.as_deref(),
+            hint: d.hint.as_deref(),
+        }
+    }
+}
+
+/// "did you mean" for a misspelt word among `candidates` (Jaro-Winkler, case-insensitive).
+pub fn suggest<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+    let lower = word.to_ascii_lowercase();
+    candidates
+        .into_iter()
+        .map(|c| (strsim::jaro_winkler(&lower, &c.to_ascii_lowercase()), c))
+        .filter(|(score, _)| *score >= 0.82)
+        .max_by(|a, b| a.0.total_cmp(&b.0))
+        .map(|(_, c)| c)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_are_unique_and_well_formed() {
+        let mut ids: Vec<_> = Code::ALL.iter().map(|c| c.id()).collect();
+        assert!(ids.iter().all(|id| id.len() == 6 && id.starts_with("AIB")));
+        ids.sort();
+        let n = ids.len();
+        ids.dedup();
+        assert_eq!(ids.len(), n);
+    }
+
+    #[test]
+    fn renders_like_rustc() {
+        let mut sources = Sources::default();
+        let f = sources.add(
+            "spec.yaml".into(),
+            "name: x\nbuild:\n  vmSzie: big\n".into(),
+        );
+        let span = Span {
+            file: f,
+            start: crate::source::Pos { line: 3, col: 3 },
+            end: crate::source::Pos { line: 3, col: 9 },
+        };
+        let d = Diagnostic::new(Code::UnknownKey, span, "unknown key `vmSzie` in `build`")
+            .with_label("did you mean `vmSize`?")
+            .with_hint("remove it or correct its spelling");
+        let text = render(&d, &sources, false);
+        assert_eq!(
+            text,
+            "error[AIB003]: unknown key `vmSzie` in `build`\n --> spec.yaml:3:3\n  |\n3 |   vmSzie: big\n  |   ^^^^^^ did you mean `vmSize`?\n  = help: remove it or correct its spelling\n"
+        );
+    }
+
+    #[test]
+    fn suggestions() {
+        assert_eq!(
+            suggest("vmSzie", ["vmSize", "osDiskSizeGB"]),
+            Some("vmSize")
+        );
+        assert_eq!(suggest("zzz", ["vmSize"]), None);
+    }
+}

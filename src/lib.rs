@@ -1,0 +1,23 @@
+//! aibc: compile short image specs into Azure Image Builder infrastructure.
+//!
+//! The pipeline, one stage per module, each reading only the one before it:
+//! `loader` (text → spanned `node` tree) → `validate` (tree → typed `spec`, structural
+//! diagnostics) → `check` (semantic rules) → `plan` (typed resources) → `emit` (Bicep or
+//! ARM JSON).
+
+pub mod check;
+pub mod compiler;
+pub mod diagnostic;
+pub mod document;
+pub mod emit;
+pub mod exit;
+pub mod loader;
+pub mod node;
+pub mod output;
+pub mod params;
+pub mod plan;
+pub mod regions;
+pub mod schema;
+pub mod source;
+pub mod spec;
+pub mod validate;

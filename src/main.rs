@@ -1,0 +1,231 @@
+//! The `aibc` command line.
+
+use std::io::{IsTerminal, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand, ValueEnum};
+
+use aibc::compiler::{self, Target};
+use aibc::diagnostic::{self, Code, JsonDiagnostic, Severity};
+use aibc::document::Document;
+use aibc::exit;
+
+/// Compile Azure Image Builder image specs to Bicep or ARM JSON.
+///
+/// aibc reads one short image spec (YAML or JSON), reports every problem in it at once,
+/// and writes the infrastructure that builds the image: identity and least-privilege
+/// roles, private artifact storage, Compute Gallery and image definition, and the image
+/// template.
+#[derive(Parser)]
+#[command(name = "aibc", version, about, long_about, max_term_width = 100)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Check a spec and report every problem with its place and a fix.
+    ///
+    /// Exits 0 when the spec has no errors (warnings are allowed), 2 when it has.
+    Validate {
+        /// The spec file (`.yaml`, `.yml` or `.json`).
+        spec: PathBuf,
+        /// How to print diagnostics.
+        #[arg(long, value_enum, default_value_t = Report::Human)]
+        format: Report,
+    },
+    /// Compile a spec to Bicep (main.bicep, modules/, main.bicepparam) or ARM JSON.
+    ///
+    /// A family file (one with `images:`) writes one folder per image under --out.
+    /// Output is byte-stable: the same spec gives the same files.
+    Compile {
+        /// The spec file (`.yaml`, `.yml` or `.json`).
+        spec: PathBuf,
+        /// What to write.
+        #[arg(long, value_enum, default_value_t = Target::Bicep)]
+        format: Target,
+        /// Output folder (created if missing).
+        #[arg(long, short, default_value = "out")]
+        out: PathBuf,
+    },
+    /// Print the JSON Schema of the spec format (for editors and other tools).
+    Schema,
+    /// Explain a diagnostic code, or list them all.
+    Explain {
+        /// A code such as AIB003; without it, every code is listed.
+        code: Option<String>,
+    },
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum Report {
+    Human,
+    Json,
+}
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = e.print();
+            use clap::error::ErrorKind::*;
+            let code = match e.kind() {
+                DisplayHelp | DisplayVersion | DisplayHelpOnMissingArgumentOrSubcommand => {
+                    exit::SUCCESS
+                }
+                _ => exit::USAGE,
+            };
+            return ExitCode::from(code as u8);
+        }
+    };
+    let code = match cli.command {
+        Command::Validate { spec, format } => validate(&spec, format),
+        Command::Compile { spec, format, out } => compile(&spec, format, &out),
+        Command::Schema => {
+            print!("{}", aibc::schema::schema_text());
+            exit::SUCCESS
+        }
+        Command::Explain { code } => explain(code.as_deref()),
+    };
+    ExitCode::from(code as u8)
+}
+
+fn load(spec: &Path) -> Result<Document, i32> {
+    compiler::check_file(spec).map_err(|e| {
+        eprintln!("error: cannot read {}: {e}", spec.display());
+        exit::FAILURE
+    })
+}
+
+fn report(doc: &Document, format: Report) {
+    match format {
+        Report::Human => {
+            let color = std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none();
+            let mut err = std::io::stderr().lock();
+            for d in &doc.diags {
+                let _ = writeln!(err, "{}", diagnostic::render(d, &doc.sources, color));
+            }
+            let errors = doc.diags.iter().filter(|d| d.is_error()).count();
+            let warnings = doc.diags.len() - errors;
+            if errors + warnings > 0 {
+                let _ = writeln!(err, "{}", summary(errors, warnings));
+            }
+        }
+        Report::Json => {
+            let diags: Vec<JsonDiagnostic> = doc
+                .diags
+                .iter()
+                .map(|d| JsonDiagnostic::new(d, &doc.sources))
+                .collect();
+            let errors = doc
+                .diags
+                .iter()
+                .filter(|d| d.severity == Severity::Error)
+                .count();
+            let out = serde_json::json!({ "diagnostics": diags, "errors": errors, "warnings": doc.diags.len() - errors });
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&out).expect("serializes")
+            );
+        }
+    }
+}
+
+fn summary(errors: usize, warnings: usize) -> String {
+    let plural = |n: usize, w: &str| format!("{n} {w}{}", if n == 1 { "" } else { "s" });
+    match (errors, warnings) {
+        (0, w) => plural(w, "warning"),
+        (e, 0) => plural(e, "error"),
+        (e, w) => format!("{} and {}", plural(e, "error"), plural(w, "warning")),
+    }
+}
+
+fn validate(spec: &Path, format: Report) -> i32 {
+    let doc = match load(spec) {
+        Ok(d) => d,
+        Err(code) => return code,
+    };
+    report(&doc, format);
+    if doc.has_errors() {
+        exit::INVALID_SPEC
+    } else {
+        if format == Report::Human {
+            let n = doc.images.len();
+            eprintln!(
+                "{}: {} valid",
+                spec.display(),
+                if n == 1 {
+                    "1 image".to_string()
+                } else {
+                    format!("{n} images")
+                }
+            );
+        }
+        exit::SUCCESS
+    }
+}
+
+fn compile(spec: &Path, target: Target, out: &Path) -> i32 {
+    let doc = match load(spec) {
+        Ok(d) => d,
+        Err(code) => return code,
+    };
+    report(&doc, Report::Human);
+    if doc.has_errors() {
+        return exit::INVALID_SPEC;
+    }
+    let compiled = match compiler::compile(&doc, &compiler::display_path(spec), target) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return exit::FAILURE;
+        }
+    };
+    for c in &compiled {
+        let dir = match &c.folder {
+            Some(f) => out.join(f),
+            None => out.to_path_buf(),
+        };
+        if let Err(e) = aibc::output::write(&dir, &c.files) {
+            eprintln!("error: cannot write {}: {e}", dir.display());
+            return exit::FAILURE;
+        }
+        let names: Vec<&str> = c.files.iter().map(|f| f.path.as_str()).collect();
+        eprintln!(
+            "{}: wrote {} ({}); image template {}-{}",
+            c.name,
+            dir.display(),
+            names.join(", "),
+            c.name,
+            c.plan.content_hash
+        );
+    }
+    exit::SUCCESS
+}
+
+fn explain(code: Option<&str>) -> i32 {
+    match code {
+        None => {
+            for c in Code::ALL {
+                let sev = match c.default_severity() {
+                    Severity::Error => "error",
+                    Severity::Warning => "warning",
+                };
+                println!("{}  {sev:<7}  {}", c.id(), c.title());
+            }
+            exit::SUCCESS
+        }
+        Some(id) => match Code::ALL.iter().find(|c| c.id().eq_ignore_ascii_case(id)) {
+            Some(c) => {
+                println!("{}: {}", c.id(), c.title());
+                exit::SUCCESS
+            }
+            None => {
+                eprintln!("error: no diagnostic code `{id}`; `aibc explain` lists them all");
+                exit::USAGE
+            }
+        },
+    }
+}

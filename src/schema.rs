@@ -1,0 +1,37 @@
+//! The JSON Schema of the spec format, generated from the `spec` types.
+//!
+//! One schema serves three readers: editors (through `# yaml-language-server: $schema=`),
+//! the structural check in `validate.rs`, and the generated reference in `docs/`.
+
+use schemars::generate::SchemaSettings;
+use serde_json::{Value, json};
+
+use crate::spec::{ImageFamily, ImageSpec};
+
+/// Where the committed schema lives in the repository.
+pub const SCHEMA_PATH: &str = "schema/aibc.schema.json";
+pub const SCHEMA_ID: &str = "https://aibc.dev/schema/aibc.schema.json";
+
+/// The schema as a JSON value: a root that is either one image or a family.
+pub fn schema() -> Value {
+    let mut generator = SchemaSettings::draft2020_12().into_generator();
+    let image = generator.subschema_for::<ImageSpec>();
+    let family = generator.subschema_for::<ImageFamily>();
+    let defs: serde_json::Map<String, Value> =
+        generator.take_definitions(true).into_iter().collect();
+    json!({
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "$id": SCHEMA_ID,
+        "title": "aibc image spec",
+        "description": "One Azure Image Builder image (or a family of images sharing defaults), compiled by aibc to Bicep or ARM JSON.",
+        "anyOf": [image.to_value(), family.to_value()],
+        "$defs": Value::Object(defs),
+    })
+}
+
+/// The schema as committed: pretty JSON with a trailing newline.
+pub fn schema_text() -> String {
+    let mut s = serde_json::to_string_pretty(&schema()).expect("a schema serializes");
+    s.push('\n');
+    s
+}

@@ -1,0 +1,2 @@
+param region string
+output echo string = region

@@ -47,12 +47,7 @@ pub fn compile(doc: &Document, spec_file: &str, target: Target) -> Result<Vec<Co
             Target::Bicep => emit::bicep::emit(&plan),
             Target::Arm => emit::arm::emit(&plan),
         };
-        out.push(Compiled {
-            name: spec.name.clone(),
-            folder: image.index.map(|_| spec.name.clone()),
-            plan,
-            files,
-        });
+        out.push(Compiled { name: spec.name.clone(), folder: image.index.map(|_| spec.name.clone()), plan, files });
     }
     Ok(out)
 }

@@ -94,14 +94,7 @@ pub struct Diagnostic {
 
 impl Diagnostic {
     pub fn new(code: Code, span: Span, message: impl Into<String>) -> Diagnostic {
-        Diagnostic {
-            code,
-            severity: code.default_severity(),
-            span,
-            message: message.into(),
-            label: None,
-            hint: None,
-        }
+        Diagnostic { code, severity: code.default_severity(), span, message: message.into(), label: None, hint: None }
     }
     pub fn with_hint(mut self, hint: impl Into<String>) -> Diagnostic {
         self.hint = Some(hint.into());
@@ -119,57 +112,34 @@ impl Diagnostic {
 /// Sorts by place and drops exact repeats (a family's shared defaults are checked once per
 /// image, so the same problem would otherwise be reported once per image).
 pub fn normalize(diags: &mut Vec<Diagnostic>) {
-    diags.sort_by(|a, b| {
-        (a.span.file, a.span.start, a.code).cmp(&(b.span.file, b.span.start, b.code))
-    });
+    diags.sort_by(|a, b| (a.span.file, a.span.start, a.code).cmp(&(b.span.file, b.span.start, b.code)));
     diags.dedup_by(|a, b| a.code == b.code && a.span == b.span && a.message == b.message);
 }
 
 /// Renders like rustc: header, `-->` location, the source line with a caret, then help.
 pub fn render(d: &Diagnostic, sources: &Sources, color: bool) -> String {
-    let (red, yellow, blue, bold, reset) = if color {
-        ("\x1b[31m", "\x1b[33m", "\x1b[34m", "\x1b[1m", "\x1b[0m")
-    } else {
-        ("", "", "", "", "")
-    };
+    let (red, yellow, blue, bold, reset) =
+        if color { ("\x1b[31m", "\x1b[33m", "\x1b[34m", "\x1b[1m", "\x1b[0m") } else { ("", "", "", "", "") };
     let (word, tint) = match d.severity {
         Severity::Error => ("error", red),
         Severity::Warning => ("warning", yellow),
     };
     let mut out = String::new();
-    let _ = writeln!(
-        out,
-        "{bold}{tint}{word}[{}]{reset}{bold}: {}{reset}",
-        d.code.id(),
-        d.message
-    );
+    let _ = writeln!(out, "{bold}{tint}{word}[{}]{reset}{bold}: {}{reset}", d.code.id(), d.message);
     let file = sources.get(d.span.file);
-    let path = file
-        .map(|f| f.path.display().to_string())
-        .unwrap_or_default();
+    let path = file.map(|f| f.path.display().to_string()).unwrap_or_default();
     let (line, col) = (d.span.start.line.max(1), d.span.start.col.max(1));
     let width = line.to_string().len();
     let pad = " ".repeat(width);
     let _ = writeln!(out, "{pad}{blue}-->{reset} {path}:{line}:{col}");
     if let Some(text) = file.and_then(|f| f.line(line)) {
-        let shown: String = text
-            .chars()
-            .map(|c| if c == '\t' { ' ' } else { c })
-            .collect();
+        let shown: String = text.chars().map(|c| if c == '\t' { ' ' } else { c }).collect();
         let chars = shown.chars().count() as u32;
-        let end = if d.span.end.line == line && d.span.end.col > col {
-            d.span.end.col
-        } else {
-            chars + 1
-        };
+        let end = if d.span.end.line == line && d.span.end.col > col { d.span.end.col } else { chars + 1 };
         let carets = (end.saturating_sub(col)).clamp(1, chars.saturating_sub(col - 1).max(1));
         let _ = writeln!(out, "{pad} {blue}|{reset}");
         let _ = writeln!(out, "{blue}{line} |{reset} {shown}");
-        let label = d
-            .label
-            .as_deref()
-            .map(|l| format!(" {l}"))
-            .unwrap_or_default();
+        let label = d.label.as_deref().map(|l| format!(" {l}")).unwrap_or_default();
         let _ = writeln!(
             out,
             "{pad} {blue}|{reset} {}{tint}{}{label}{reset}",
@@ -207,10 +177,7 @@ impl<'a> JsonDiagnostic<'a> {
             code: d.code.id(),
             severity: d.severity,
             message: &d.message,
-            file: sources
-                .get(d.span.file)
-                .map(|f| f.path.display().to_string())
-                .unwrap_or_default(),
+            file: sources.get(d.span.file).map(|f| f.path.display().to_string()).unwrap_or_default(),
             line: d.span.start.line,
             column: d.span.start.col,
             end_line: d.span.end.line,
@@ -249,10 +216,7 @@ mod tests {
     #[test]
     fn renders_like_rustc() {
         let mut sources = Sources::default();
-        let f = sources.add(
-            "spec.yaml".into(),
-            "name: x\nbuild:\n  vmSzie: big\n".into(),
-        );
+        let f = sources.add("spec.yaml".into(), "name: x\nbuild:\n  vmSzie: big\n".into());
         let span = Span {
             file: f,
             start: crate::source::Pos { line: 3, col: 3 },
@@ -270,10 +234,7 @@ mod tests {
 
     #[test]
     fn suggestions() {
-        assert_eq!(
-            suggest("vmSzie", ["vmSize", "osDiskSizeGB"]),
-            Some("vmSize")
-        );
+        assert_eq!(suggest("vmSzie", ["vmSize", "osDiskSizeGB"]), Some("vmSize"));
         assert_eq!(suggest("zzz", ["vmSize"]), None);
     }
 }

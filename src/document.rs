@@ -49,12 +49,8 @@ pub fn load_file(path: &FsPath) -> std::io::Result<Document> {
             let col = text.rsplit('\n').next().map_or(0, |l| l.chars().count()) as u32 + 1;
             let f = doc.sources.add(path.to_path_buf(), text);
             doc.diags.push(
-                Diagnostic::new(
-                    Code::Syntax,
-                    Span::point(f, line, col),
-                    "the file is not UTF-8 text",
-                )
-                .with_hint("save the spec as UTF-8"),
+                Diagnostic::new(Code::Syntax, Span::point(f, line, col), "the file is not UTF-8 text")
+                    .with_hint("save the spec as UTF-8"),
             );
             return Ok(doc);
         }
@@ -67,16 +63,9 @@ pub fn load_str(path: &FsPath, text: String, format: Format) -> Document {
     let mut doc = Document::default();
     let base_dir = path.parent().map(FsPath::to_path_buf).unwrap_or_default();
     // A byte-order mark is legal at the start of YAML/JSON files saved by Windows tools.
-    let text = text
-        .strip_prefix('\u{feff}')
-        .map(str::to_string)
-        .unwrap_or(text);
+    let text = text.strip_prefix('\u{feff}').map(str::to_string).unwrap_or(text);
     let file = doc.sources.add(path.to_path_buf(), text);
-    let (root, diags) = loader::parse(
-        file,
-        &doc.sources.get(file).expect("just added").text,
-        format,
-    );
+    let (root, diags) = loader::parse(file, &doc.sources.get(file).expect("just added").text, format);
     doc.diags.extend(diags);
     let Some(root) = root else { return doc };
     let schema = schema::schema();
@@ -87,10 +76,7 @@ pub fn load_str(path: &FsPath, text: String, format: Format) -> Document {
             Diagnostic::new(
                 Code::WrongType,
                 root.span,
-                format!(
-                    "a spec is a mapping of keys (name, os, source, …), not {}",
-                    root.kind_name()
-                ),
+                format!("a spec is a mapping of keys (name, os, source, …), not {}", root.kind_name()),
             )
             .with_hint("start the file with `name: my-image`"),
         );
@@ -99,10 +85,7 @@ pub fn load_str(path: &FsPath, text: String, format: Format) -> Document {
 
     if root.get("images").is_some() {
         v.check_def("ImageFamily", &root, &Path::root());
-        let defaults = root
-            .get("defaults")
-            .filter(|d| matches!(d.kind, Kind::Map(_)))
-            .cloned();
+        let defaults = root.get("defaults").filter(|d| matches!(d.kind, Kind::Map(_))).cloned();
         if let Some(Kind::Seq(items)) = root.get("images").map(|n| &n.kind) {
             for (i, item) in items.iter().enumerate() {
                 if !matches!(item.kind, Kind::Map(_)) {
@@ -113,22 +96,12 @@ pub fn load_str(path: &FsPath, text: String, format: Format) -> Document {
                     None => item.clone(),
                 };
                 let spec = typed(&mut v, &node);
-                doc.images.push(Image {
-                    node,
-                    spec,
-                    base_dir: base_dir.clone(),
-                    index: Some(i),
-                });
+                doc.images.push(Image { node, spec, base_dir: base_dir.clone(), index: Some(i) });
             }
         }
     } else {
         let spec = typed(&mut v, &root);
-        doc.images.push(Image {
-            node: root,
-            spec,
-            base_dir,
-            index: None,
-        });
+        doc.images.push(Image { node: root, spec, base_dir, index: None });
     }
     doc.diags.extend(v.diags);
     doc

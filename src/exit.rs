@@ -13,38 +13,14 @@ pub const USAGE: i32 = 64;
 pub const INTERRUPTED: i32 = 130;
 
 pub const ALL: &[(i32, &str)] = &[
-    (
-        SUCCESS,
-        "Success. `validate`: the spec has no errors (warnings allowed).",
-    ),
-    (
-        FAILURE,
-        "Unexpected failure: a file could not be read or written, or an internal error.",
-    ),
-    (
-        INVALID_SPEC,
-        "The spec is invalid; diagnostics were printed.",
-    ),
-    (
-        AZURE_REFUSED,
-        "Azure refused a request (deploy, run): authorization, quota, a failed deployment.",
-    ),
+    (SUCCESS, "Success. `validate`: the spec has no errors (warnings allowed)."),
+    (FAILURE, "Unexpected failure: a file could not be read or written, or an internal error."),
+    (INVALID_SPEC, "The spec is invalid; diagnostics were printed."),
+    (AZURE_REFUSED, "Azure refused a request (deploy, run): authorization, quota, a failed deployment."),
     (BUILD_FAILED, "The image build failed."),
-    (
-        PARTIALLY_SUCCEEDED,
-        "The build partially succeeded: at least one distribution failed.",
-    ),
-    (
-        TIMED_OUT,
-        "Following the build took longer than `--timeout`; the build may still be running.",
-    ),
+    (PARTIALLY_SUCCEEDED, "The build partially succeeded: at least one distribution failed."),
+    (TIMED_OUT, "Following the build took longer than `--timeout`; the build may still be running."),
     (CANCELED, "The build was canceled."),
-    (
-        USAGE,
-        "The command line is wrong (unknown flag, missing argument).",
-    ),
-    (
-        INTERRUPTED,
-        "Interrupted (Ctrl-C). A running build is not canceled.",
-    ),
+    (USAGE, "The command line is wrong (unknown flag, missing argument)."),
+    (INTERRUPTED, "Interrupted (Ctrl-C). A running build is not canceled."),
 ];

@@ -8,6 +8,7 @@
 pub mod check;
 pub mod compiler;
 pub mod diagnostic;
+pub mod docs;
 pub mod document;
 pub mod emit;
 pub mod exit;

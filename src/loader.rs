@@ -38,21 +38,12 @@ impl Format {
 /// Parses `text`; returns the document (if it could be built) and every problem seen.
 /// A syntax error ends parsing, but duplicate keys and similar problems are collected.
 pub fn parse(file: u32, text: &str, format: Format) -> (Option<Node>, Vec<Diagnostic>) {
-    let mut b = Builder {
-        file,
-        format,
-        diags: Vec::new(),
-        anchors: HashMap::new(),
-        nodes: 0,
-    };
+    let mut b = Builder { file, format, diags: Vec::new(), anchors: HashMap::new(), nodes: 0 };
     if text.len() > MAX_BYTES {
         let d = Diagnostic::new(
             Code::Syntax,
             Span::point(file, 1, 1),
-            format!(
-                "the file is {} bytes; specs are limited to {MAX_BYTES} bytes",
-                text.len()
-            ),
+            format!("the file is {} bytes; specs are limited to {MAX_BYTES} bytes", text.len()),
         );
         return (None, vec![d]);
     }
@@ -70,32 +61,16 @@ struct Builder {
 
 /// A container being built: a sequence, or a mapping waiting for a key or a value.
 enum Frame {
-    Seq {
-        items: Vec<Node>,
-        span: Span,
-        anchor: usize,
-    },
-    Map {
-        entries: Vec<Entry>,
-        pending: Option<(String, Span)>,
-        span: Span,
-        anchor: usize,
-        merges: Vec<Node>,
-    },
+    Seq { items: Vec<Node>, span: Span, anchor: usize },
+    Map { entries: Vec<Entry>, pending: Option<(String, Span)>, span: Span, anchor: usize, merges: Vec<Node> },
 }
 
 impl Builder {
     fn span(&self, s: &YSpan) -> Span {
         Span {
             file: self.file,
-            start: Pos {
-                line: s.start.line() as u32,
-                col: s.start.col() as u32 + 1,
-            },
-            end: Pos {
-                line: s.end.line() as u32,
-                col: s.end.col() as u32 + 1,
-            },
+            start: Pos { line: s.start.line() as u32, col: s.start.col() as u32 + 1 },
+            end: Pos { line: s.end.line() as u32, col: s.end.col() as u32 + 1 },
         }
     }
 
@@ -114,16 +89,8 @@ impl Builder {
                 Err(e) => {
                     let m = e.marker();
                     let span = Span::point(self.file, m.line() as u32, m.col() as u32 + 1);
-                    let what = if self.format == Format::Json {
-                        "JSON"
-                    } else {
-                        "YAML"
-                    };
-                    self.error(
-                        span,
-                        Code::Syntax,
-                        format!("this is not valid {what}: {}", e.info()),
-                    );
+                    let what = if self.format == Format::Json { "JSON" } else { "YAML" };
+                    self.error(span, Code::Syntax, format!("this is not valid {what}: {}", e.info()));
                     return None;
                 }
             };
@@ -136,8 +103,7 @@ impl Builder {
                         self.error(
                             span,
                             Code::Syntax,
-                            "a spec file holds one YAML document; found a second one (`---`)"
-                                .into(),
+                            "a spec file holds one YAML document; found a second one (`---`)".into(),
                         );
                         return None;
                     }
@@ -148,21 +114,13 @@ impl Builder {
                         let n = n.clone();
                         self.nodes += count(&n);
                         if self.nodes > MAX_NODES {
-                            self.error(
-                                span,
-                                Code::Syntax,
-                                format!("aliases expand to more than {MAX_NODES} values"),
-                            );
+                            self.error(span, Code::Syntax, format!("aliases expand to more than {MAX_NODES} values"));
                             return None;
                         }
                         Some(Node { span, ..n })
                     }
                     None => {
-                        self.error(
-                            span,
-                            Code::Syntax,
-                            "this alias names no anchor defined before it".into(),
-                        );
+                        self.error(span, Code::Syntax, "this alias names no anchor defined before it".into());
                         return None;
                     }
                 },
@@ -172,7 +130,14 @@ impl Builder {
                             if !(t.handle == "tag:yaml.org,2002:" && t.suffix == "str")
                                 && !(t.handle == "!!" && t.suffix == "str") =>
                         {
-                            self.error(span, Code::Syntax, format!("YAML tags such as `{}{}` are not supported here; remove the tag", t.handle, t.suffix));
+                            self.error(
+                                span,
+                                Code::Syntax,
+                                format!(
+                                    "YAML tags such as `{}{}` are not supported here; remove the tag",
+                                    t.handle, t.suffix
+                                ),
+                            );
                             Node::new(Kind::Scalar(Scalar::Str(value.to_string())), span)
                         }
                         Some(_) => Node::new(Kind::Scalar(Scalar::Str(value.to_string())), span),
@@ -185,44 +150,22 @@ impl Builder {
                 }
                 Event::SequenceStart(anchor, _) => {
                     if stack.len() >= MAX_DEPTH {
-                        self.error(
-                            span,
-                            Code::Syntax,
-                            format!("values nest deeper than {MAX_DEPTH} levels"),
-                        );
+                        self.error(span, Code::Syntax, format!("values nest deeper than {MAX_DEPTH} levels"));
                         return None;
                     }
-                    stack.push(Frame::Seq {
-                        items: Vec::new(),
-                        span,
-                        anchor,
-                    });
+                    stack.push(Frame::Seq { items: Vec::new(), span, anchor });
                     None
                 }
                 Event::MappingStart(anchor, _) => {
                     if stack.len() >= MAX_DEPTH {
-                        self.error(
-                            span,
-                            Code::Syntax,
-                            format!("values nest deeper than {MAX_DEPTH} levels"),
-                        );
+                        self.error(span, Code::Syntax, format!("values nest deeper than {MAX_DEPTH} levels"));
                         return None;
                     }
-                    stack.push(Frame::Map {
-                        entries: Vec::new(),
-                        pending: None,
-                        span,
-                        anchor,
-                        merges: Vec::new(),
-                    });
+                    stack.push(Frame::Map { entries: Vec::new(), pending: None, span, anchor, merges: Vec::new() });
                     None
                 }
                 Event::SequenceEnd => match stack.pop() {
-                    Some(Frame::Seq {
-                        items,
-                        span: s,
-                        anchor,
-                    }) => {
+                    Some(Frame::Seq { items, span: s, anchor }) => {
                         let node = Node::new(Kind::Seq(items), Span { end: span.end, ..s });
                         if anchor > 0 {
                             self.anchors.insert(anchor, node.clone());
@@ -232,13 +175,7 @@ impl Builder {
                     _ => None,
                 },
                 Event::MappingEnd => match stack.pop() {
-                    Some(Frame::Map {
-                        mut entries,
-                        span: s,
-                        anchor,
-                        merges,
-                        ..
-                    }) => {
+                    Some(Frame::Map { mut entries, span: s, anchor, merges, .. }) => {
                         // `<<: *base` merge keys: the mapping's own keys win.
                         for m in merges {
                             if let Kind::Map(extra) = m.kind {
@@ -261,74 +198,65 @@ impl Builder {
             let Some(node) = done else { continue };
             self.nodes += 1;
             if self.nodes > MAX_NODES {
-                self.error(
-                    node.span,
-                    Code::Syntax,
-                    format!("the document holds more than {MAX_NODES} values"),
-                );
+                self.error(node.span, Code::Syntax, format!("the document holds more than {MAX_NODES} values"));
                 return None;
             }
             match stack.last_mut() {
                 None => root = Some(node),
                 Some(Frame::Seq { items, .. }) => items.push(node),
-                Some(Frame::Map {
-                    entries,
-                    pending,
-                    merges,
-                    ..
-                }) => {
-                    match pending.take() {
-                        None => {
-                            let key = match &node.kind {
-                                Kind::Scalar(Scalar::Str(s)) => s.clone(),
-                                Kind::Scalar(Scalar::Null) => String::new(),
-                                Kind::Scalar(_) => node.raw.clone().unwrap_or_default(),
-                                _ => {
-                                    let span = node.span;
-                                    self.error(
-                                        span,
-                                        Code::Syntax,
-                                        "mapping keys must be plain strings, not lists or mappings"
-                                            .into(),
-                                    );
-                                    String::new()
-                                }
-                            };
-                            *pending = Some((key, node.span));
-                        }
-                        Some((key, key_span)) => {
-                            if key == "<<" && self.format == Format::Yaml {
-                                match node.kind {
-                                    Kind::Map(_) => merges.push(node),
-                                    Kind::Seq(items) => merges.extend(items),
-                                    _ => {
-                                        self.diags.push(Diagnostic::new(Code::Syntax, node.span, "a `<<` merge key takes a mapping (or a list of mappings)"));
-                                    }
-                                }
-                            } else if let Some(first) = entries.iter().find(|e| e.key == key) {
-                                let first_line = first.key_span.start.line;
-                                self.diags.push(
-                                Diagnostic::new(Code::DuplicateKey, key_span, format!("`{key}` is set twice in the same mapping"))
-                                    .with_hint(format!("the first `{key}` is on line {first_line}; keep one of them")),
-                            );
-                            } else {
-                                entries.push(Entry {
-                                    key,
-                                    key_span,
-                                    value: node,
-                                });
+                Some(Frame::Map { entries, pending, merges, .. }) => match pending.take() {
+                    None => {
+                        let key = match &node.kind {
+                            Kind::Scalar(Scalar::Str(s)) => s.clone(),
+                            Kind::Scalar(Scalar::Null) => String::new(),
+                            Kind::Scalar(_) => node.raw.clone().unwrap_or_default(),
+                            _ => {
+                                let span = node.span;
+                                self.error(
+                                    span,
+                                    Code::Syntax,
+                                    "mapping keys must be plain strings, not lists or mappings".into(),
+                                );
+                                String::new()
                             }
+                        };
+                        *pending = Some((key, node.span));
+                    }
+                    Some((key, key_span)) => {
+                        if key == "<<" && self.format == Format::Yaml {
+                            match node.kind {
+                                Kind::Map(_) => merges.push(node),
+                                Kind::Seq(items) => merges.extend(items),
+                                _ => {
+                                    self.diags.push(Diagnostic::new(
+                                        Code::Syntax,
+                                        node.span,
+                                        "a `<<` merge key takes a mapping (or a list of mappings)",
+                                    ));
+                                }
+                            }
+                        } else if let Some(first) = entries.iter().find(|e| e.key == key) {
+                            let first_line = first.key_span.start.line;
+                            self.diags.push(
+                                Diagnostic::new(
+                                    Code::DuplicateKey,
+                                    key_span,
+                                    format!("`{key}` is set twice in the same mapping"),
+                                )
+                                .with_hint(format!("the first `{key}` is on line {first_line}; keep one of them")),
+                            );
+                        } else {
+                            entries.push(Entry { key, key_span, value: node });
                         }
                     }
-                }
+                },
             }
         }
         if root.is_none() {
             self.error(
                 Span::point(self.file, 1, 1),
                 Code::Syntax,
-                "the file is empty; a spec needs at least `name`, `os`, `source` and `distribute`"
-                    .into(),
+                "the file is empty; a spec needs at least `name`, `os`, `source` and `distribute`".into(),
             );
         }
         root
@@ -349,33 +277,23 @@ impl Builder {
             v => parse_number(v).unwrap_or_else(|| Scalar::Str(v.to_string())),
         };
         let raw = (self.format == Format::Yaml).then(|| value.to_string());
-        Node {
-            kind: Kind::Scalar(kind),
-            span,
-            raw,
-        }
+        Node { kind: Kind::Scalar(kind), span, raw }
     }
 }
 
 fn parse_number(v: &str) -> Option<Scalar> {
     let digits = |s: &str, radix: u32| !s.is_empty() && s.chars().all(|c| c.is_digit(radix));
     if let Some(h) = v.strip_prefix("0x") {
-        return digits(h, 16)
-            .then(|| i64::from_str_radix(h, 16).ok().map(Scalar::Int))
-            .flatten();
+        return digits(h, 16).then(|| i64::from_str_radix(h, 16).ok().map(Scalar::Int)).flatten();
     }
     if let Some(o) = v.strip_prefix("0o") {
-        return digits(o, 8)
-            .then(|| i64::from_str_radix(o, 8).ok().map(Scalar::Int))
-            .flatten();
+        return digits(o, 8).then(|| i64::from_str_radix(o, 8).ok().map(Scalar::Int)).flatten();
     }
     let unsigned = v.strip_prefix(['-', '+']).unwrap_or(v);
     if digits(unsigned, 10) {
         // Out-of-range integers stay numbers so range checks can name them.
         return Some(
-            v.parse::<i64>()
-                .map(Scalar::Int)
-                .unwrap_or_else(|_| Scalar::Float(v.parse().unwrap_or(f64::MAX))),
+            v.parse::<i64>().map(Scalar::Int).unwrap_or_else(|_| Scalar::Float(v.parse().unwrap_or(f64::MAX))),
         );
     }
     // YAML 1.2 core float: [-+]? ( \. [0-9]+ | [0-9]+ ( \. [0-9]* )? ) ( [eE] [-+]? [0-9]+ )?
@@ -385,9 +303,7 @@ fn parse_number(v: &str) -> Option<Scalar> {
     };
     let mantissa_ok = match mantissa.split_once('.') {
         Some((a, b)) => {
-            (digits(a, 10) || a.is_empty())
-                && (digits(b, 10) || b.is_empty())
-                && !(a.is_empty() && b.is_empty())
+            (digits(a, 10) || a.is_empty()) && (digits(b, 10) || b.is_empty()) && !(a.is_empty() && b.is_empty())
         }
         None => false,
     } || (exp.is_some() && digits(mantissa, 10));
@@ -432,13 +348,7 @@ mod tests {
     #[test]
     fn spans_are_one_based() {
         let (n, _) = load("name: x\nbuild:\n  vmSize: big\n");
-        let e = n
-            .unwrap()
-            .get("build")
-            .unwrap()
-            .entry("vmSize")
-            .unwrap()
-            .clone();
+        let e = n.unwrap().get("build").unwrap().entry("vmSize").unwrap().clone();
         assert_eq!((e.key_span.start.line, e.key_span.start.col), (3, 3));
         assert_eq!((e.value.span.start.line, e.value.span.start.col), (3, 11));
     }
@@ -462,7 +372,10 @@ mod tests {
     fn alias_bombs_are_refused() {
         let mut s = String::from("a0: &a0 [x, x, x, x, x, x, x, x, x, x]\n");
         for i in 1..12 {
-            s.push_str(&format!("a{i}: &a{i} [*a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}]\n", p = i - 1));
+            s.push_str(&format!(
+                "a{i}: &a{i} [*a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}]\n",
+                p = i - 1
+            ));
         }
         let (n, d) = load(&s);
         assert!(n.is_none());

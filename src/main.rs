@@ -72,9 +72,7 @@ fn main() -> ExitCode {
             let _ = e.print();
             use clap::error::ErrorKind::*;
             let code = match e.kind() {
-                DisplayHelp | DisplayVersion | DisplayHelpOnMissingArgumentOrSubcommand => {
-                    exit::SUCCESS
-                }
+                DisplayHelp | DisplayVersion | DisplayHelpOnMissingArgumentOrSubcommand => exit::SUCCESS,
                 _ => exit::USAGE,
             };
             return ExitCode::from(code as u8);
@@ -114,21 +112,11 @@ fn report(doc: &Document, format: Report) {
             }
         }
         Report::Json => {
-            let diags: Vec<JsonDiagnostic> = doc
-                .diags
-                .iter()
-                .map(|d| JsonDiagnostic::new(d, &doc.sources))
-                .collect();
-            let errors = doc
-                .diags
-                .iter()
-                .filter(|d| d.severity == Severity::Error)
-                .count();
-            let out = serde_json::json!({ "diagnostics": diags, "errors": errors, "warnings": doc.diags.len() - errors });
-            println!(
-                "{}",
-                serde_json::to_string_pretty(&out).expect("serializes")
-            );
+            let diags: Vec<JsonDiagnostic> = doc.diags.iter().map(|d| JsonDiagnostic::new(d, &doc.sources)).collect();
+            let errors = doc.diags.iter().filter(|d| d.severity == Severity::Error).count();
+            let out =
+                serde_json::json!({ "diagnostics": diags, "errors": errors, "warnings": doc.diags.len() - errors });
+            println!("{}", serde_json::to_string_pretty(&out).expect("serializes"));
         }
     }
 }
@@ -156,11 +144,7 @@ fn validate(spec: &Path, format: Report) -> i32 {
             eprintln!(
                 "{}: {} valid",
                 spec.display(),
-                if n == 1 {
-                    "1 image".to_string()
-                } else {
-                    format!("{n} images")
-                }
+                if n == 1 { "1 image".to_string() } else { format!("{n} images") }
             );
         }
         exit::SUCCESS

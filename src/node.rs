@@ -87,11 +87,7 @@ impl Path {
                 Seg::Index(i) => s.push_str(&format!("[{i}]")),
             }
         }
-        if s.is_empty() {
-            "(top level)".into()
-        } else {
-            s
-        }
+        if s.is_empty() { "(top level)".into() } else { s }
     }
 }
 
@@ -116,11 +112,7 @@ pub enum Anchor {
 
 impl Node {
     pub fn new(kind: Kind, span: Span) -> Node {
-        Node {
-            kind,
-            span,
-            raw: None,
-        }
+        Node { kind, span, raw: None }
     }
 
     pub fn get(&self, key: &str) -> Option<&Node> {
@@ -160,10 +152,9 @@ impl Node {
         let mut key_span = None;
         for seg in &path.0 {
             let next = match (seg, &node.kind) {
-                (Seg::Key(k), Kind::Map(entries)) => entries
-                    .iter()
-                    .find(|e| &e.key == k)
-                    .map(|e| (&e.value, Some(e.key_span))),
+                (Seg::Key(k), Kind::Map(entries)) => {
+                    entries.iter().find(|e| &e.key == k).map(|e| (&e.value, Some(e.key_span)))
+                }
                 (Seg::Index(i), Kind::Seq(items)) => items.get(*i).map(|n| (n, None)),
                 _ => None,
             };
@@ -188,17 +179,12 @@ impl Node {
             Kind::Scalar(Scalar::Null) => Value::Null,
             Kind::Scalar(Scalar::Bool(b)) => Value::Bool(*b),
             Kind::Scalar(Scalar::Int(i)) => Value::from(*i),
-            Kind::Scalar(Scalar::Float(f)) => serde_json::Number::from_f64(*f)
-                .map(Value::Number)
-                .unwrap_or(Value::Null),
+            Kind::Scalar(Scalar::Float(f)) => {
+                serde_json::Number::from_f64(*f).map(Value::Number).unwrap_or(Value::Null)
+            }
             Kind::Scalar(Scalar::Str(s)) => Value::String(s.clone()),
             Kind::Seq(items) => Value::Array(items.iter().map(Node::to_json).collect()),
-            Kind::Map(entries) => Value::Object(
-                entries
-                    .iter()
-                    .map(|e| (e.key.clone(), e.value.to_json()))
-                    .collect(),
-            ),
+            Kind::Map(entries) => Value::Object(entries.iter().map(|e| (e.key.clone(), e.value.to_json())).collect()),
         }
     }
 }
@@ -225,11 +211,7 @@ pub fn merge(base: &Node, top: &Node) -> Node {
                     out.push(te.clone());
                 }
             }
-            Node {
-                kind: Kind::Map(out),
-                span: top.span,
-                raw: None,
-            }
+            Node { kind: Kind::Map(out), span: top.span, raw: None }
         }
         _ => top.clone(),
     }

@@ -15,15 +15,9 @@ pub fn write(dir: &Path, files: &[File]) -> std::io::Result<()> {
     if modules.is_dir() {
         for entry in std::fs::read_dir(&modules)? {
             let path = entry?.path();
-            let rel = format!(
-                "modules/{}",
-                path.file_name()
-                    .and_then(|n| n.to_str())
-                    .unwrap_or_default()
-            );
-            let ours = std::fs::read_to_string(&path)
-                .map(|t| t.lines().take(4).any(|l| l.contains(MARK)))
-                .unwrap_or(false);
+            let rel = format!("modules/{}", path.file_name().and_then(|n| n.to_str()).unwrap_or_default());
+            let ours =
+                std::fs::read_to_string(&path).map(|t| t.lines().take(4).any(|l| l.contains(MARK))).unwrap_or(false);
             if ours && !files.iter().any(|f| f.path == rel) {
                 std::fs::remove_file(&path)?;
             }

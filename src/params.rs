@@ -27,10 +27,7 @@ pub fn split(s: &str) -> Vec<Part> {
         }
         lit.push_str(&rest[..i]);
         let tail = &rest[i..];
-        match tail
-            .strip_prefix(OPEN)
-            .and_then(|t| t.find('}').map(|j| (&t[..j], &t[j + 1..])))
-        {
+        match tail.strip_prefix(OPEN).and_then(|t| t.find('}').map(|j| (&t[..j], &t[j + 1..]))) {
             Some((name, after)) if is_name(name) => {
                 if !lit.is_empty() {
                     parts.push(Part::Lit(std::mem::take(&mut lit)));
@@ -101,11 +98,7 @@ mod tests {
         assert_eq!(split("${params.loc}"), vec![Part::Param("loc".into())]);
         assert_eq!(
             split("img-${params.env}-web"),
-            vec![
-                Part::Lit("img-".into()),
-                Part::Param("env".into()),
-                Part::Lit("-web".into())
-            ]
+            vec![Part::Lit("img-".into()), Part::Param("env".into()), Part::Lit("-web".into())]
         );
         assert_eq!(split("$${params.x}"), vec![Part::Lit("${params.x}".into())]);
         assert_eq!(split("${HOME}"), vec![Part::Lit("${HOME}".into())]);

@@ -83,11 +83,8 @@ pub fn is_region(name: &str) -> bool {
 /// The region a near miss most likely meant: `West Europe` and `westeruope` both give
 /// `westeurope`.
 pub fn suggest(name: &str) -> Option<&'static str> {
-    let squashed: String = name
-        .chars()
-        .filter(|c| !c.is_whitespace() && *c != '-' && *c != '_')
-        .collect::<String>()
-        .to_ascii_lowercase();
+    let squashed: String =
+        name.chars().filter(|c| !c.is_whitespace() && *c != '-' && *c != '_').collect::<String>().to_ascii_lowercase();
     if is_region(&squashed) {
         return REGIONS.iter().copied().find(|r| *r == squashed);
     }

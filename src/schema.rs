@@ -17,16 +17,40 @@ pub fn schema() -> Value {
     let mut generator = SchemaSettings::draft2020_12().into_generator();
     let image = generator.subschema_for::<ImageSpec>();
     let family = generator.subschema_for::<ImageFamily>();
-    let defs: serde_json::Map<String, Value> =
-        generator.take_definitions(true).into_iter().collect();
-    json!({
+    let defs: serde_json::Map<String, Value> = generator.take_definitions(true).into_iter().collect();
+    let mut root = json!({
         "$schema": "https://json-schema.org/draft/2020-12/schema",
         "$id": SCHEMA_ID,
         "title": "aibc image spec",
         "description": "One Azure Image Builder image (or a family of images sharing defaults), compiled by aibc to Bicep or ARM JSON.",
         "anyOf": [image.to_value(), family.to_value()],
         "$defs": Value::Object(defs),
-    })
+    });
+    unwrap_descriptions(&mut root);
+    root
+}
+
+/// Doc comments are wrapped at 100 columns; editors show descriptions as flowing text,
+/// so single line breaks become spaces (blank lines stay paragraph breaks).
+fn unwrap_descriptions(v: &mut Value) {
+    match v {
+        Value::Object(map) => {
+            for (k, child) in map.iter_mut() {
+                match child {
+                    Value::String(s) if k == "description" => {
+                        *s = s
+                            .split("\n\n")
+                            .map(|p| p.split('\n').map(str::trim).collect::<Vec<_>>().join(" "))
+                            .collect::<Vec<_>>()
+                            .join("\n\n");
+                    }
+                    other => unwrap_descriptions(other),
+                }
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(unwrap_descriptions),
+        _ => {}
+    }
 }
 
 /// The schema as committed: pretty JSON with a trailing newline.

@@ -23,11 +23,7 @@ pub struct Span {
 impl Span {
     pub fn point(file: u32, line: u32, col: u32) -> Span {
         let p = Pos { line, col };
-        Span {
-            file,
-            start: p,
-            end: p,
-        }
+        Span { file, start: p, end: p }
     }
 }
 
@@ -41,10 +37,7 @@ pub struct SourceFile {
 impl SourceFile {
     /// The text of a 1-based line, without its line break.
     pub fn line(&self, line: u32) -> Option<&str> {
-        self.text
-            .split('\n')
-            .nth(line.checked_sub(1)? as usize)
-            .map(|l| l.strip_suffix('\r').unwrap_or(l))
+        self.text.split('\n').nth(line.checked_sub(1)? as usize).map(|l| l.strip_suffix('\r').unwrap_or(l))
     }
 
     /// The folder relative paths in this file are resolved against.

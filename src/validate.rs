@@ -31,15 +31,8 @@ struct At<'p> {
 impl<'s> Validator<'s> {
     pub fn new(root_schema: &'s Value, format: Format) -> Validator<'s> {
         static EMPTY: std::sync::OnceLock<Map<String, Value>> = std::sync::OnceLock::new();
-        let defs = root_schema
-            .get("$defs")
-            .and_then(Value::as_object)
-            .unwrap_or_else(|| EMPTY.get_or_init(Map::new));
-        Validator {
-            defs,
-            format,
-            diags: Vec::new(),
-        }
+        let defs = root_schema.get("$defs").and_then(Value::as_object).unwrap_or_else(|| EMPTY.get_or_init(Map::new));
+        Validator { defs, format, diags: Vec::new() }
     }
 
     /// Checks `node` against the definition `def` (a `$defs` name). Returns the value to
@@ -47,14 +40,7 @@ impl<'s> Validator<'s> {
     /// decoding (and the semantic rules after it) can still run on the rest.
     pub fn check_def(&mut self, def: &str, node: &Node, path: &Path) -> Option<Value> {
         let schema = self.defs.get(def)?.clone();
-        self.check(
-            &schema,
-            node,
-            &At {
-                path,
-                owner: node.span,
-            },
-        )
+        self.check(&schema, node, &At { path, owner: node.span })
     }
 
     fn resolve<'v>(&self, schema: &'v Value) -> &'v Value
@@ -64,10 +50,7 @@ impl<'s> Validator<'s> {
         let mut s = schema;
         // A `$ref` may carry siblings (a description); the target has all the rules.
         while let Some(r) = s.get("$ref").and_then(Value::as_str) {
-            match r
-                .strip_prefix("#/$defs/")
-                .and_then(|name| self.defs.get(name))
-            {
+            match r.strip_prefix("#/$defs/").and_then(|name| self.defs.get(name)) {
                 Some(target) => s = target,
                 None => break,
             }
@@ -81,11 +64,7 @@ impl<'s> Validator<'s> {
 
     fn check(&mut self, schema: &Value, node: &Node, at: &At) -> Option<Value> {
         let schema = self.resolve(schema);
-        if let Some(branches) = schema
-            .get("oneOf")
-            .or_else(|| schema.get("anyOf"))
-            .and_then(Value::as_array)
-        {
+        if let Some(branches) = schema.get("oneOf").or_else(|| schema.get("anyOf")).and_then(Value::as_array) {
             return self.check_union(schema, branches, node, at);
         }
         let types = types_of(schema);
@@ -118,9 +97,7 @@ impl<'s> Validator<'s> {
             return None;
         }
         match (&node.kind, &node.raw) {
-            (Kind::Scalar(Scalar::Int(_) | Scalar::Float(_) | Scalar::Bool(_)), Some(raw)) => {
-                Some(raw.clone())
-            }
+            (Kind::Scalar(Scalar::Int(_) | Scalar::Float(_) | Scalar::Bool(_)), Some(raw)) => Some(raw.clone()),
             _ => None,
         }
     }
@@ -148,33 +125,19 @@ impl<'s> Validator<'s> {
             return None;
         }
         let len = s.chars().count() as u64;
-        if let Some(min) = schema
-            .get("minLength")
-            .and_then(Value::as_u64)
-            .filter(|m| len < *m)
-        {
+        if let Some(min) = schema.get("minLength").and_then(Value::as_u64).filter(|m| len < *m) {
             self.report(Diagnostic::new(
                 Code::OutOfRange,
                 node.span,
-                format!(
-                    "`{}` must be at least {min} characters long",
-                    at.path.dotted()
-                ),
+                format!("`{}` must be at least {min} characters long", at.path.dotted()),
             ));
             return None;
         }
-        if let Some(max) = schema
-            .get("maxLength")
-            .and_then(Value::as_u64)
-            .filter(|m| len > *m)
-        {
+        if let Some(max) = schema.get("maxLength").and_then(Value::as_u64).filter(|m| len > *m) {
             self.report(Diagnostic::new(
                 Code::OutOfRange,
                 node.span,
-                format!(
-                    "`{}` must be at most {max} characters long",
-                    at.path.dotted()
-                ),
+                format!("`{}` must be at most {max} characters long", at.path.dotted()),
             ));
             return None;
         }
@@ -192,18 +155,9 @@ impl<'s> Validator<'s> {
         if allowed.contains(value) {
             return Some(value.clone());
         }
-        let names: Vec<String> = allowed
-            .iter()
-            .map(|v| {
-                v.as_str()
-                    .map(str::to_string)
-                    .unwrap_or_else(|| v.to_string())
-            })
-            .collect();
-        let shown = value
-            .as_str()
-            .map(str::to_string)
-            .unwrap_or_else(|| value.to_string());
+        let names: Vec<String> =
+            allowed.iter().map(|v| v.as_str().map(str::to_string).unwrap_or_else(|| v.to_string())).collect();
+        let shown = value.as_str().map(str::to_string).unwrap_or_else(|| value.to_string());
         let mut d = Diagnostic::new(
             Code::NotAllowed,
             node.span,
@@ -217,20 +171,11 @@ impl<'s> Validator<'s> {
         None
     }
 
-    fn check_number(
-        &mut self,
-        schema: &Value,
-        value: &Value,
-        node: &Node,
-        at: &At,
-    ) -> Option<Value> {
+    fn check_number(&mut self, schema: &Value, value: &Value, node: &Node, at: &At) -> Option<Value> {
         let Some(n) = value.as_f64() else {
             return Some(value.clone());
         };
-        let (min, max) = (
-            schema.get("minimum").and_then(Value::as_f64),
-            schema.get("maximum").and_then(Value::as_f64),
-        );
+        let (min, max) = (schema.get("minimum").and_then(Value::as_f64), schema.get("maximum").and_then(Value::as_f64));
         let (fmin, fmax) = match schema.get("format").and_then(Value::as_str) {
             Some("uint32") => (Some(0.0), Some(u32::MAX as f64)),
             Some("int32") => (Some(i32::MIN as f64), Some(i32::MAX as f64)),
@@ -249,11 +194,7 @@ impl<'s> Validator<'s> {
                 Diagnostic::new(
                     Code::OutOfRange,
                     node.span,
-                    format!(
-                        "`{}` is {}, outside the allowed range",
-                        at.path.dotted(),
-                        fmt_num(n)
-                    ),
+                    format!("`{}` is {}, outside the allowed range", at.path.dotted(), fmt_num(n)),
                 )
                 .with_label(format!("must be {range}"))
                 .with_hint(format!("set `{}` to a value {range}", at.path.dotted())),
@@ -268,20 +209,12 @@ impl<'s> Validator<'s> {
     }
 
     fn check_array(&mut self, schema: &Value, items: &[Node], at: &At) -> Option<Value> {
-        if let Some(min) = schema
-            .get("minItems")
-            .and_then(Value::as_u64)
-            .filter(|m| (items.len() as u64) < *m)
-        {
+        if let Some(min) = schema.get("minItems").and_then(Value::as_u64).filter(|m| (items.len() as u64) < *m) {
             self.report(
                 Diagnostic::new(
                     Code::OutOfRange,
                     at.owner,
-                    format!(
-                        "`{}` needs at least {min} item{}",
-                        at.path.dotted(),
-                        if min == 1 { "" } else { "s" }
-                    ),
+                    format!("`{}` needs at least {min} item{}", at.path.dotted(), if min == 1 { "" } else { "s" }),
                 )
                 .with_hint("add an item, or remove the key"),
             );
@@ -291,14 +224,7 @@ impl<'s> Validator<'s> {
         let mut ok = true;
         for (i, item) in items.iter().enumerate() {
             let path = at.path.join(i);
-            match self.check(
-                &item_schema,
-                item,
-                &At {
-                    path: &path,
-                    owner: item.span,
-                },
-            ) {
+            match self.check(&item_schema, item, &At { path: &path, owner: item.span }) {
                 Some(v) => out.push(v),
                 None => ok = false,
             }
@@ -316,10 +242,7 @@ impl<'s> Validator<'s> {
         let mut out = Map::new();
         for e in entries {
             let path = at.path.join(e.key.as_str());
-            let child = At {
-                path: &path,
-                owner: e.key_span,
-            };
+            let child = At { path: &path, owner: e.key_span };
             let prop_schema = props.and_then(|p| p.get(&e.key));
             match (prop_schema, additional) {
                 (Some(ps), _) => {
@@ -328,9 +251,7 @@ impl<'s> Validator<'s> {
                     }
                 }
                 (None, Some(Value::Bool(false))) => {
-                    let known: Vec<&str> = props
-                        .map(|p| p.keys().map(String::as_str).collect())
-                        .unwrap_or_default();
+                    let known: Vec<&str> = props.map(|p| p.keys().map(String::as_str).collect()).unwrap_or_default();
                     self.report(unknown_key(&e.key, e.key_span, at.path, &known));
                 }
                 (None, Some(extra)) if extra.is_object() => {
@@ -344,13 +265,7 @@ impl<'s> Validator<'s> {
             }
         }
         let mut complete = true;
-        for req in schema
-            .get("required")
-            .and_then(Value::as_array)
-            .into_iter()
-            .flatten()
-            .filter_map(Value::as_str)
-        {
+        for req in schema.get("required").and_then(Value::as_array).into_iter().flatten().filter_map(Value::as_str) {
             if !entries.iter().any(|e| e.key == req) {
                 complete = false;
                 let desc = props
@@ -374,31 +289,17 @@ impl<'s> Validator<'s> {
         complete.then_some(Value::Object(out))
     }
 
-    fn check_union(
-        &mut self,
-        schema: &Value,
-        branches: &[Value],
-        node: &Node,
-        at: &At,
-    ) -> Option<Value> {
+    fn check_union(&mut self, schema: &Value, branches: &[Value], node: &Node, at: &At) -> Option<Value> {
         let resolved: Vec<&Value> = branches.iter().map(|b| self.resolve(b)).collect();
         if matches!(node.kind, Kind::Scalar(Scalar::Null)) {
             if resolved.iter().any(|b| types_of(b).contains(&"null")) {
                 return Some(Value::Null);
             }
         }
-        let fitting: Vec<&Value> = resolved
-            .iter()
-            .copied()
-            .filter(|b| self.fits_kind(b, node))
-            .collect();
+        let fitting: Vec<&Value> = resolved.iter().copied().filter(|b| self.fits_kind(b, node)).collect();
         match fitting.len() {
             0 => {
-                let mut types: Vec<&str> = resolved
-                    .iter()
-                    .flat_map(|b| kinds_of(b))
-                    .filter(|t| *t != "null")
-                    .collect();
+                let mut types: Vec<&str> = resolved.iter().flat_map(|b| kinds_of(b)).filter(|t| *t != "null").collect();
                 types.dedup();
                 if let Some(s) = self.coerce_to_string(&types, node) {
                     let b = resolved
@@ -423,11 +324,7 @@ impl<'s> Validator<'s> {
                 // Fall back to the branch with the fewest problems.
                 let mut best: Option<(usize, Vec<Diagnostic>, Option<Value>)> = None;
                 for b in &fitting {
-                    let mut trial = Validator {
-                        defs: self.defs,
-                        format: self.format,
-                        diags: Vec::new(),
-                    };
+                    let mut trial = Validator { defs: self.defs, format: self.format, diags: Vec::new() };
                     let v = trial.check(b, node, at);
                     if best.as_ref().is_none_or(|(n, _, _)| trial.diags.len() < *n) {
                         best = Some((trial.diags.len(), trial.diags, v));
@@ -443,42 +340,24 @@ impl<'s> Validator<'s> {
     /// Internally tagged unions (`type: PowerShell`): choose the branch by its tag.
     fn check_tagged(&mut self, branches: &[&Value], node: &Node, at: &At) -> Option<Option<Value>> {
         let tag_of = |b: &Value| -> Option<(String, Value)> {
-            b.get("properties")?
-                .as_object()?
-                .iter()
-                .find_map(|(k, v)| v.get("const").map(|c| (k.clone(), c.clone())))
+            b.get("properties")?.as_object()?.iter().find_map(|(k, v)| v.get("const").map(|c| (k.clone(), c.clone())))
         };
-        let tags: Vec<(String, Value)> =
-            branches.iter().map(|b| tag_of(b)).collect::<Option<_>>()?;
+        let tags: Vec<(String, Value)> = branches.iter().map(|b| tag_of(b)).collect::<Option<_>>()?;
         let key = tags[0].0.clone();
         if !tags.iter().all(|(k, _)| *k == key) {
             return None;
         }
-        let names: Vec<String> = tags
-            .iter()
-            .filter_map(|(_, v)| v.as_str().map(str::to_string))
-            .collect();
+        let names: Vec<String> = tags.iter().filter_map(|(_, v)| v.as_str().map(str::to_string)).collect();
         let Some(entry) = node.entry(&key) else {
             self.report(
-                Diagnostic::new(
-                    Code::MissingKey,
-                    at.owner,
-                    format!("`{}` is missing `{key}`", at.path.dotted()),
-                )
-                .with_label(format!("add `{key}` here"))
-                .with_hint(format!("`{key}` is one of: {}", names.join(", "))),
+                Diagnostic::new(Code::MissingKey, at.owner, format!("`{}` is missing `{key}`", at.path.dotted()))
+                    .with_label(format!("add `{key}` here"))
+                    .with_hint(format!("`{key}` is one of: {}", names.join(", "))),
             );
             return Some(None);
         };
-        let given = entry
-            .value
-            .as_str()
-            .map(str::to_string)
-            .unwrap_or_else(|| entry.value.to_json().to_string());
-        match tags
-            .iter()
-            .position(|(_, v)| v.as_str() == Some(given.as_str()))
-        {
+        let given = entry.value.as_str().map(str::to_string).unwrap_or_else(|| entry.value.to_json().to_string());
+        match tags.iter().position(|(_, v)| v.as_str() == Some(given.as_str())) {
             Some(i) => Some(self.check(branches[i], node, at)),
             None => {
                 let mut d = Diagnostic::new(
@@ -509,42 +388,24 @@ impl<'s> Validator<'s> {
     }
 
     /// Externally tagged unions (`platform: …` or `gallery: …`): choose by the key present.
-    fn check_keyed(
-        &mut self,
-        _schema: &Value,
-        branches: &[&Value],
-        node: &Node,
-        at: &At,
-    ) -> Option<Option<Value>> {
+    fn check_keyed(&mut self, _schema: &Value, branches: &[&Value], node: &Node, at: &At) -> Option<Option<Value>> {
         let key_of = |b: &Value| -> Option<String> {
             let req = b.get("required")?.as_array()?;
             let props = b.get("properties")?.as_object()?;
-            (req.len() == 1 && props.len() == 1)
-                .then(|| req[0].as_str().map(str::to_string))
-                .flatten()
+            (req.len() == 1 && props.len() == 1).then(|| req[0].as_str().map(str::to_string)).flatten()
         };
         let keys: Vec<String> = branches.iter().map(|b| key_of(b)).collect::<Option<_>>()?;
         let Kind::Map(entries) = &node.kind else {
             return None;
         };
-        let present: Vec<usize> = keys
-            .iter()
-            .enumerate()
-            .filter(|(_, k)| entries.iter().any(|e| &e.key == *k))
-            .map(|(i, _)| i)
-            .collect();
-        let list = keys
-            .iter()
-            .map(|k| format!("`{k}`"))
-            .collect::<Vec<_>>()
-            .join(", ");
+        let present: Vec<usize> =
+            keys.iter().enumerate().filter(|(_, k)| entries.iter().any(|e| &e.key == *k)).map(|(i, _)| i).collect();
+        let list = keys.iter().map(|k| format!("`{k}`")).collect::<Vec<_>>().join(", ");
         match present.as_slice() {
             [i] => Some(self.check(branches[*i], node, at)),
             [] => {
                 // A misspelt tag reads better as an unknown key than as "none of".
-                let bad = entries
-                    .iter()
-                    .find(|e| suggest(&e.key, keys.iter().map(String::as_str)).is_some());
+                let bad = entries.iter().find(|e| suggest(&e.key, keys.iter().map(String::as_str)).is_some());
                 match bad {
                     Some(e) => self.report(unknown_key(
                         &e.key,
@@ -553,21 +414,14 @@ impl<'s> Validator<'s> {
                         &keys.iter().map(String::as_str).collect::<Vec<_>>(),
                     )),
                     None => self.report(
-                        Diagnostic::new(
-                            Code::OneOf,
-                            at.owner,
-                            format!("`{}` needs one of {list}", at.path.dotted()),
-                        )
-                        .with_hint(format!("give exactly one of {list}")),
+                        Diagnostic::new(Code::OneOf, at.owner, format!("`{}` needs one of {list}", at.path.dotted()))
+                            .with_hint(format!("give exactly one of {list}")),
                     ),
                 }
                 Some(None)
             }
             [_, second, ..] => {
-                let e = entries
-                    .iter()
-                    .find(|e| e.key == keys[*second])
-                    .expect("present");
+                let e = entries.iter().find(|e| e.key == keys[*second]).expect("present");
                 self.report(
                     Diagnostic::new(
                         Code::OneOf,
@@ -602,11 +456,7 @@ fn kinds_of(schema: &Value) -> Vec<&'static str> {
     let mut out: Vec<&'static str> = t
         .iter()
         .filter_map(|t| {
-            [
-                "null", "boolean", "integer", "number", "string", "array", "object",
-            ]
-            .into_iter()
-            .find(|k| k == t)
+            ["null", "boolean", "integer", "number", "string", "array", "object"].into_iter().find(|k| k == t)
         })
         .collect();
     if out.is_empty() {
@@ -637,46 +487,26 @@ fn wrong_type(node: &Node, types: &[&str], at: &At) -> Diagnostic {
             other => other,
         })
         .collect();
-    let want = if want.is_empty() {
-        "null".to_string()
-    } else {
-        want.join(" or ")
-    };
+    let want = if want.is_empty() { "null".to_string() } else { want.join(" or ") };
     Diagnostic::new(
         Code::WrongType,
         node.span,
-        format!(
-            "`{}` must be {want}, not {}",
-            at.path.dotted(),
-            node.kind_name()
-        ),
+        format!("`{}` must be {want}, not {}", at.path.dotted(), node.kind_name()),
     )
     .with_label(format!("expected {want}"))
 }
 
 fn unknown_key(key: &str, span: Span, path: &Path, known: &[&str]) -> Diagnostic {
-    let place = if path.0.is_empty() {
-        "at the top level".to_string()
-    } else {
-        format!("in `{}`", path.dotted())
-    };
-    let mut d = Diagnostic::new(
-        Code::UnknownKey,
-        span,
-        format!("unknown key `{key}` {place}"),
-    );
+    let place = if path.0.is_empty() { "at the top level".to_string() } else { format!("in `{}`", path.dotted()) };
+    let mut d = Diagnostic::new(Code::UnknownKey, span, format!("unknown key `{key}` {place}"));
     match suggest(key, known.iter().copied()) {
         Some(s) => {
-            d = d
-                .with_label(format!("did you mean `{s}`?"))
-                .with_hint(format!("rename it to `{s}`"));
+            d = d.with_label(format!("did you mean `{s}`?")).with_hint(format!("rename it to `{s}`"));
         }
         None => {
             let mut keys: Vec<&str> = known.to_vec();
             keys.sort();
-            d = d
-                .with_label("not a known key")
-                .with_hint(format!("keys allowed here: {}", keys.join(", ")));
+            d = d.with_label("not a known key").with_hint(format!("keys allowed here: {}", keys.join(", ")));
         }
     }
     d
@@ -691,9 +521,5 @@ fn first_sentence(s: &str) -> String {
 }
 
 fn fmt_num(n: f64) -> String {
-    if n.fract() == 0.0 && n.abs() < 1e15 {
-        format!("{}", n as i64)
-    } else {
-        format!("{n}")
-    }
+    if n.fract() == 0.0 && n.abs() < 1e15 { format!("{}", n as i64) } else { format!("{n}") }
 }

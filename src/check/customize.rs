@@ -18,12 +18,8 @@ pub fn check(cx: &mut Context) {
                 windows_only(cx, &at, "WindowsRestart");
                 if let Some(t) = r.timeout.as_deref().filter(|t| !has_references(t)) {
                     if !duration_ok(t) {
-                        cx.at(
-                            Code::Duration,
-                            &at.join("timeout"),
-                            format!("`{t}` is not a duration"),
-                        )
-                        .hint("write a number and a unit: `90s`, `10m`, `1h`");
+                        cx.at(Code::Duration, &at.join("timeout"), format!("`{t}` is not a duration"))
+                            .hint("write a number and a unit: `90s`, `10m`, `1h`");
                     }
                 }
             }
@@ -52,28 +48,18 @@ pub fn check(cx: &mut Context) {
 
 fn windows_only(cx: &mut Context, at: &Path, what: &str) {
     if cx.spec.os == Os::Linux {
-        cx.at(
-            Code::WindowsOnly,
-            &at.join("type"),
-            format!("`{what}` runs only on Windows, and this image is Linux"),
-        )
-        .hint(if what == "PowerShell" {
-            "use a `Shell` step on Linux"
-        } else {
-            "remove the step, or use a `Shell` step"
-        });
+        cx.at(Code::WindowsOnly, &at.join("type"), format!("`{what}` runs only on Windows, and this image is Linux"))
+            .hint(if what == "PowerShell" {
+                "use a `Shell` step on Linux"
+            } else {
+                "remove the step, or use a `Shell` step"
+            });
     }
 }
 
 fn powershell(cx: &mut Context, at: &Path, s: &PowerShellStep) {
     windows_only(cx, at, "PowerShell");
-    script_source(
-        cx,
-        at,
-        s.inline.is_some(),
-        s.script.as_deref(),
-        s.sha256.as_deref(),
-    );
+    script_source(cx, at, s.inline.is_some(), s.script.as_deref(), s.sha256.as_deref());
     if s.run_as_system == Some(true) && s.run_elevated != Some(true) {
         cx.at_key(
             Code::RunAsSystem,
@@ -86,66 +72,34 @@ fn powershell(cx: &mut Context, at: &Path, s: &PowerShellStep) {
 
 fn shell(cx: &mut Context, at: &Path, s: &ShellStep) {
     if cx.spec.os == Os::Windows {
-        cx.at(
-            Code::LinuxOnly,
-            &at.join("type"),
-            "`Shell` runs only on Linux, and this image is Windows",
-        )
-        .hint("use a `PowerShell` step on Windows");
+        cx.at(Code::LinuxOnly, &at.join("type"), "`Shell` runs only on Linux, and this image is Windows")
+            .hint("use a `PowerShell` step on Windows");
     }
-    script_source(
-        cx,
-        at,
-        s.inline.is_some(),
-        s.script.as_deref(),
-        s.sha256.as_deref(),
-    );
+    script_source(cx, at, s.inline.is_some(), s.script.as_deref(), s.sha256.as_deref());
 }
 
 fn file(cx: &mut Context, at: &Path, f: &FileStep) {
     let d = &f.destination;
     let absolute = if cx.spec.os == Os::Windows {
         let b = d.as_bytes();
-        (b.len() >= 3
-            && b[0].is_ascii_alphabetic()
-            && b[1] == b':'
-            && (b[2] == b'\\' || b[2] == b'/'))
+        (b.len() >= 3 && b[0].is_ascii_alphabetic() && b[1] == b':' && (b[2] == b'\\' || b[2] == b'/'))
             || d.starts_with("\\\\")
     } else {
         d.starts_with('/')
     };
     if !has_references(d) && !absolute {
-        let example = if cx.spec.os == Os::Windows {
-            "C:\\BuildArtifacts\\app.zip"
-        } else {
-            "/tmp/app.tar.gz"
-        };
+        let example = if cx.spec.os == Os::Windows { "C:\\BuildArtifacts\\app.zip" } else { "/tmp/app.tar.gz" };
         cx.at(
             Code::RelativeDestination,
             &at.join("destination"),
-            format!(
-                "`{d}` is not an absolute path on the {} build VM",
-                cx.spec.os.azure_name()
-            ),
+            format!("`{d}` is not an absolute path on the {} build VM", cx.spec.os.azure_name()),
         )
         .hint(format!("give the full path, for example `{example}`"));
     }
-    local_or_remote(
-        cx,
-        &at.join("source"),
-        &f.source,
-        f.sha256.as_deref(),
-        &at.join("sha256"),
-    );
+    local_or_remote(cx, &at.join("source"), &f.source, f.sha256.as_deref(), &at.join("sha256"));
 }
 
-fn script_source(
-    cx: &mut Context,
-    at: &Path,
-    inline: bool,
-    script: Option<&str>,
-    sha: Option<&str>,
-) {
+fn script_source(cx: &mut Context, at: &Path, inline: bool, script: Option<&str>, sha: Option<&str>) {
     match (inline, script) {
         (true, Some(_)) => {
             cx.at_key(
@@ -192,25 +146,14 @@ fn local_or_remote(cx: &mut Context, at: &Path, value: &str, sha: Option<&str>, 
         return;
     }
     if sha.is_some() {
-        cx.at_key(
-            Code::Sha256,
-            sha_at,
-            "local files are hashed by aibc; `sha256` is for remote URLs",
-        )
-        .hint("remove `sha256`");
+        cx.at_key(Code::Sha256, sha_at, "local files are hashed by aibc; `sha256` is for remote URLs")
+            .hint("remove `sha256`");
     }
     let path = cx.base_dir.join(value);
     if !path.is_file() {
-        let what = if path.is_dir() {
-            "is a folder, not a file"
-        } else {
-            "does not exist"
-        };
+        let what = if path.is_dir() { "is a folder, not a file" } else { "does not exist" };
         cx.at(Code::MissingFile, at, format!("`{value}` {what}"))
-            .hint(format!(
-                "paths are relative to the spec's folder (looked for {})",
-                path.display()
-            ));
+            .hint(format!("paths are relative to the spec's folder (looked for {})", path.display()));
     }
 }
 

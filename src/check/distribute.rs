@@ -6,59 +6,33 @@ use super::{Context, Explain, names, source::region};
 use crate::diagnostic::Code;
 use crate::node::Path;
 use crate::params::has_references;
-use crate::spec::{
-    Architecture, Distribution, HyperVGeneration, SecurityType, TargetRegion, Version,
-};
+use crate::spec::{Architecture, Distribution, HyperVGeneration, SecurityType, TargetRegion, Version};
 
 pub fn check(cx: &mut Context) {
     let spec = cx.spec;
     let mut outputs: HashMap<String, Path> = HashMap::new();
-    let has_gallery_def = spec
-        .gallery
-        .as_ref()
-        .is_some_and(|g| g.image_id.is_some() || g.name.is_some());
+    let has_gallery_def = spec.gallery.as_ref().is_some_and(|g| g.image_id.is_some() || g.name.is_some());
 
     for (i, dist) in spec.distribute.iter().enumerate() {
         let at = Path::root().join("distribute").join(i).join(dist.key());
         let (name, explicit) = match dist.run_output_name() {
             Some(n) => (n.to_string(), true),
-            None => (
-                crate::plan::default_run_output_name(&spec.name, dist),
-                false,
-            ),
+            None => (crate::plan::default_run_output_name(&spec.name, dist), false),
         };
-        let name_at = if explicit {
-            at.join("runOutputName")
-        } else {
-            at.clone()
-        };
+        let name_at = if explicit { at.join("runOutputName") } else { at.clone() };
         if explicit && !has_references(&name) && !run_output_name_ok(&name) {
-            cx.at(
-                Code::RunOutputName,
-                &name_at,
-                format!("`{name}` cannot name a run output"),
-            )
-            .hint("use 1-64 letters, digits, `-`, `_` and `.`");
+            cx.at(Code::RunOutputName, &name_at, format!("`{name}` cannot name a run output"))
+                .hint("use 1-64 letters, digits, `-`, `_` and `.`");
         }
         if let Some(first) = outputs.get(&name).cloned() {
-            let first_line = cx
-                .node
-                .locate(&first, crate::node::Anchor::Value)
-                .start
-                .line;
+            let first_line = cx.node.locate(&first, crate::node::Anchor::Value).start.line;
             let d = cx
-                .at(
-                    Code::DuplicateRunOutputName,
-                    &name_at,
-                    format!("a second distribution is named `{name}`"),
-                )
+                .at(Code::DuplicateRunOutputName, &name_at, format!("a second distribution is named `{name}`"))
                 .label(format!("also used on line {first_line}"));
             if explicit {
                 d.hint("give each distribution its own `runOutputName`");
             } else {
-                d.hint(format!(
-                    "both get the default name `{name}`; set `runOutputName` on one of them"
-                ));
+                d.hint(format!("both get the default name `{name}`; set `runOutputName` on one of them"));
             }
         } else {
             outputs.insert(name, name_at);
@@ -71,12 +45,7 @@ pub fn check(cx: &mut Context) {
                         .hint("add `gallery: {name: …, image: {publisher, offer, sku}}`, or `imageId:` of an existing image definition");
                 }
                 if let Some(id) = &g.image_id {
-                    names::resource_id(
-                        cx,
-                        &at.join("imageId"),
-                        id,
-                        "Microsoft.Compute/galleries/images",
-                    );
+                    names::resource_id(cx, &at.join("imageId"), id, "Microsoft.Compute/galleries/images");
                 }
                 let mut seen: HashMap<String, usize> = HashMap::new();
                 for (j, r) in g.regions.iter().enumerate() {
@@ -97,17 +66,9 @@ pub fn check(cx: &mut Context) {
             Distribution::ManagedImage(m) => {
                 if !has_references(&m.name) {
                     let ok = (1..=80).contains(&m.name.len())
-                        && m.name
-                            .chars()
-                            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-'))
-                        && m.name
-                            .chars()
-                            .next()
-                            .is_some_and(|c| c.is_ascii_alphanumeric())
-                        && m.name
-                            .chars()
-                            .last()
-                            .is_some_and(|c| c.is_ascii_alphanumeric() || c == '_');
+                        && m.name.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-'))
+                        && m.name.chars().next().is_some_and(|c| c.is_ascii_alphanumeric())
+                        && m.name.chars().last().is_some_and(|c| c.is_ascii_alphanumeric() || c == '_');
                     if !ok {
                         cx.at(Code::ManagedImageName, &at.join("name"), format!("`{}` cannot name a managed image", m.name))
                             .hint("use 1-80 letters, digits, `_`, `.`, `-`; start with a letter or digit, end with a letter, digit or `_`");
@@ -130,8 +91,9 @@ pub fn check(cx: &mut Context) {
             Distribution::Vhd(v) => {
                 if let Some(uri) = v.uri.as_deref().filter(|u| !has_references(u)) {
                     if !uri.starts_with("https://") {
-                        cx.at(Code::Uri, &at.join("uri"), format!("`{uri}` is not an https blob URL"))
-                            .hint("give `https://<account>.blob.core.windows.net/<container>/<name>.vhd`, or leave `uri` out");
+                        cx.at(Code::Uri, &at.join("uri"), format!("`{uri}` is not an https blob URL")).hint(
+                            "give `https://<account>.blob.core.windows.net/<container>/<name>.vhd`, or leave `uri` out",
+                        );
                     }
                 }
             }
@@ -149,12 +111,8 @@ fn version(cx: &mut Context, at: &Path, v: &Version, spec: &crate::spec::ImageSp
         let rebuilds = spec.trigger.as_ref().is_some_and(|t| t.source_image)
             || spec.build.as_ref().and_then(|b| b.auto_run) == Some(true);
         if rebuilds {
-            cx.at(
-                Code::FixedVersion,
-                at,
-                format!("every build publishes version `{t}`, so the second build fails"),
-            )
-            .hint("use `version: date` or `next`, or a `${params.imageVersion}` parameter");
+            cx.at(Code::FixedVersion, at, format!("every build publishes version `{t}`, so the second build fails"))
+                .hint("use `version: date` or `next`, or a `${params.imageVersion}` parameter");
         }
     }
 }
@@ -162,21 +120,15 @@ fn version(cx: &mut Context, at: &Path, v: &Version, spec: &crate::spec::ImageSp
 /// Major.Minor.Patch, each a non-negative 32-bit integer. Returns whether it is valid.
 pub fn explicit_version(cx: &mut Context, at: &Path, t: &str) -> bool {
     let parts: Vec<&str> = t.split('.').collect();
-    let digits = parts
-        .iter()
-        .all(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_digit()));
+    let digits = parts.iter().all(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_digit()));
     if parts.len() != 3 || !digits {
         cx.at(Code::ImageVersion, at, format!("`{t}` is not a gallery image version"))
             .hint("write Major.Minor.Patch such as `1.0.0`, or a scheme: date, next, semver, latest, source");
         return false;
     }
     if let Some(p) = parts.iter().find(|p| p.parse::<i32>().is_err()) {
-        cx.at(
-            Code::ImageVersion,
-            at,
-            format!("`{p}` in `{t}` does not fit a 32-bit integer"),
-        )
-        .hint("each part must be at most 2147483647");
+        cx.at(Code::ImageVersion, at, format!("`{p}` in `{t}` does not fit a 32-bit integer"))
+            .hint("each part must be at most 2147483647");
         return false;
     }
     true
@@ -204,21 +156,13 @@ fn image_definition(cx: &mut Context) {
         return;
     }
     let img = g.image.clone().unwrap_or_default();
-    let missing: Vec<&str> = [
-        ("publisher", &img.publisher),
-        ("offer", &img.offer),
-        ("sku", &img.sku),
-    ]
-    .iter()
-    .filter(|(_, v)| v.is_none())
-    .map(|(k, _)| *k)
-    .collect();
+    let missing: Vec<&str> = [("publisher", &img.publisher), ("offer", &img.offer), ("sku", &img.sku)]
+        .iter()
+        .filter(|(_, v)| v.is_none())
+        .map(|(k, _)| *k)
+        .collect();
     if !missing.is_empty() {
-        let path = if g.image.is_some() {
-            at.join("image")
-        } else {
-            at.clone()
-        };
+        let path = if g.image.is_some() { at.join("image") } else { at.clone() };
         cx.at_key(Code::ImageIdentifier, &path, format!("the image definition to create needs {}", missing.join(", ")))
             .hint("add `image: {publisher: contoso, offer: windows-server, sku: 2022-web}`: the identifier is unique in the gallery");
     }
@@ -229,10 +173,7 @@ fn image_definition(cx: &mut Context) {
             cx.at(
                 Code::SecurityType,
                 &at.join("image").join("securityType"),
-                format!(
-                    "`{}` needs a Generation 2 image, and this one is V1",
-                    st.azure_name()
-                ),
+                format!("`{}` needs a Generation 2 image, and this one is V1", st.azure_name()),
             )
             .hint("set `hyperVGeneration: V2`, or `securityType: Standard`");
         }
@@ -252,18 +193,10 @@ fn image_definition(cx: &mut Context) {
         }
     }
     if img.architecture == Some(Architecture::Arm64) && generation == HyperVGeneration::V1 {
-        cx.at(
-            Code::SecurityType,
-            &at.join("image").join("architecture"),
-            "Arm64 images are Generation 2 only",
-        )
-        .hint("set `hyperVGeneration: V2`");
+        cx.at(Code::SecurityType, &at.join("image").join("architecture"), "Arm64 images are Generation 2 only")
+            .hint("set `hyperVGeneration: V2`");
     }
-    if img
-        .features
-        .keys()
-        .any(|k| k.eq_ignore_ascii_case("SecurityType"))
-    {
+    if img.features.keys().any(|k| k.eq_ignore_ascii_case("SecurityType")) {
         cx.at_key(
             Code::SecurityType,
             &at.join("image").join("features").join("SecurityType"),
@@ -274,7 +207,5 @@ fn image_definition(cx: &mut Context) {
 }
 
 pub fn run_output_name_ok(n: &str) -> bool {
-    (1..=64).contains(&n.len())
-        && n.chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+    (1..=64).contains(&n.len()) && n.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
 }

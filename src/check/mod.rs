@@ -33,12 +33,7 @@ impl<'a> Context<'a> {
     }
 
     /// Reports at the key of `path` (for "this key should not be here").
-    pub fn at_key(
-        &mut self,
-        code: Code,
-        path: &Path,
-        message: impl Into<String>,
-    ) -> &mut Diagnostic {
+    pub fn at_key(&mut self, code: Code, path: &Path, message: impl Into<String>) -> &mut Diagnostic {
         let span = self.node.locate(path, Anchor::Key);
         self.diags.push(Diagnostic::new(code, span, message));
         self.diags.last_mut().expect("just pushed")
@@ -67,12 +62,7 @@ pub fn check(image: &Image) -> Vec<Diagnostic> {
     let Some(spec) = &image.spec else {
         return Vec::new();
     };
-    let mut cx = Context {
-        spec,
-        node: &image.node,
-        base_dir: &image.base_dir,
-        diags: Vec::new(),
-    };
+    let mut cx = Context { spec, node: &image.node, base_dir: &image.base_dir, diags: Vec::new() };
     parameters::check(&mut cx);
     names::check(&mut cx);
     source::check(&mut cx);

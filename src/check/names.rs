@@ -12,17 +12,9 @@ pub fn check(cx: &mut Context) {
     let spec = cx.spec;
     let name = &spec.name;
     if !has_references(name) {
-        let ok_chars = name
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'));
-        let ok_ends = name
-            .chars()
-            .next()
-            .is_some_and(|c| c.is_ascii_alphanumeric())
-            && name
-                .chars()
-                .last()
-                .is_some_and(|c| c.is_ascii_alphanumeric() || c == '_');
+        let ok_chars = name.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'));
+        let ok_ends = name.chars().next().is_some_and(|c| c.is_ascii_alphanumeric())
+            && name.chars().last().is_some_and(|c| c.is_ascii_alphanumeric() || c == '_');
         if name.is_empty() || name.len() > MAX_IMAGE_NAME || !ok_chars || !ok_ends {
             cx.at(Code::TemplateName, &Path::root().join("name"), format!("`{name}` cannot name an image template"))
                 .label(format!("1-{MAX_IMAGE_NAME} letters, digits, `-`, `_`, `.`"))
@@ -34,8 +26,7 @@ pub fn check(cx: &mut Context) {
         if let Some(n) = identity.name.as_deref().filter(|n| !has_references(n)) {
             let ok = (3..=128).contains(&n.len())
                 && n.chars().next().is_some_and(|c| c.is_ascii_alphanumeric())
-                && n.chars()
-                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_'));
+                && n.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_'));
             if !ok {
                 cx.at(
                     Code::IdentityName,
@@ -57,17 +48,9 @@ pub fn check(cx: &mut Context) {
 
     if let Some(storage) = &spec.storage {
         if let Some(a) = storage.account.as_deref().filter(|a| !has_references(a)) {
-            if !(3..=24).contains(&a.len())
-                || !a
-                    .chars()
-                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit())
-            {
-                let fixed: String = a
-                    .chars()
-                    .filter(|c| c.is_ascii_alphanumeric())
-                    .map(|c| c.to_ascii_lowercase())
-                    .take(24)
-                    .collect();
+            if !(3..=24).contains(&a.len()) || !a.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit()) {
+                let fixed: String =
+                    a.chars().filter(|c| c.is_ascii_alphanumeric()).map(|c| c.to_ascii_lowercase()).take(24).collect();
                 let d = cx
                     .at(
                         Code::StorageAccountName,
@@ -76,9 +59,7 @@ pub fn check(cx: &mut Context) {
                     )
                     .label("3-24 lowercase letters and digits");
                 if (3..=24).contains(&fixed.len()) {
-                    d.hint(format!(
-                        "try `{fixed}`; storage account names are globally unique"
-                    ));
+                    d.hint(format!("try `{fixed}`; storage account names are globally unique"));
                 } else {
                     d.hint("use 3-24 lowercase letters and digits; names are globally unique");
                 }
@@ -86,25 +67,23 @@ pub fn check(cx: &mut Context) {
         }
         if let Some(c) = storage.container.as_deref().filter(|c| !has_references(c)) {
             let ok = (3..=63).contains(&c.len())
-                && c.chars()
-                    .all(|ch| ch.is_ascii_lowercase() || ch.is_ascii_digit() || ch == '-')
-                && c.chars()
-                    .next()
-                    .is_some_and(|ch| ch.is_ascii_alphanumeric())
+                && c.chars().all(|ch| ch.is_ascii_lowercase() || ch.is_ascii_digit() || ch == '-')
+                && c.chars().next().is_some_and(|ch| ch.is_ascii_alphanumeric())
                 && !c.ends_with('-')
                 && !c.contains("--");
             if !ok {
-                cx.at(Code::ContainerName, &Path::root().join("storage").join("container"), format!("`{c}` cannot name a blob container"))
-                    .hint("use 3-63 lowercase letters, digits and single hyphens, starting and ending with a letter or digit");
+                cx.at(
+                    Code::ContainerName,
+                    &Path::root().join("storage").join("container"),
+                    format!("`{c}` cannot name a blob container"),
+                )
+                .hint(
+                    "use 3-63 lowercase letters, digits and single hyphens, starting and ending with a letter or digit",
+                );
             }
         }
         if let Some(id) = &storage.existing {
-            resource_id(
-                cx,
-                &Path::root().join("storage").join("existing"),
-                id,
-                "Microsoft.Storage/storageAccounts",
-            );
+            resource_id(cx, &Path::root().join("storage").join("existing"), id, "Microsoft.Storage/storageAccounts");
         }
     }
 
@@ -114,16 +93,10 @@ pub fn check(cx: &mut Context) {
             if !gallery_name_ok(n) {
                 let fixed: String = n.chars().map(|c| if c == '-' { '_' } else { c }).collect();
                 let d = cx
-                    .at(
-                        Code::GalleryName,
-                        &at.join("name"),
-                        format!("`{n}` cannot name a Compute Gallery"),
-                    )
+                    .at(Code::GalleryName, &at.join("name"), format!("`{n}` cannot name a Compute Gallery"))
                     .label("letters, digits, `.` and `_` only");
                 if gallery_name_ok(&fixed) {
-                    d.hint(format!(
-                        "hyphens are not allowed in gallery names: try `{fixed}`"
-                    ));
+                    d.hint(format!("hyphens are not allowed in gallery names: try `{fixed}`"));
                 } else {
                     d.hint("use up to 80 letters, digits, periods and underscores; periods and underscores only in the middle");
                 }
@@ -139,12 +112,7 @@ pub fn check(cx: &mut Context) {
             image_definition_name(cx, &Path::root().join("name"), &spec.name.clone());
         }
         if let Some(id) = &g.image_id {
-            resource_id(
-                cx,
-                &at.join("imageId"),
-                id,
-                "Microsoft.Compute/galleries/images",
-            );
+            resource_id(cx, &at.join("imageId"), id, "Microsoft.Compute/galleries/images");
         }
     }
 
@@ -154,27 +122,14 @@ pub fn check(cx: &mut Context) {
             resource_id(cx, &at.join("stagingResourceGroup"), rg, "resourceGroups");
         }
         for (i, id) in b.vm_identities.iter().enumerate() {
-            resource_id(
-                cx,
-                &at.join("vmIdentities").join(i),
-                id,
-                "Microsoft.ManagedIdentity/userAssignedIdentities",
-            );
+            resource_id(cx, &at.join("vmIdentities").join(i), id, "Microsoft.ManagedIdentity/userAssignedIdentities");
         }
         match &b.subnet {
-            Some(crate::spec::SubnetRef::Id(id)) => resource_id(
-                cx,
-                &at.join("subnet"),
-                id,
-                "Microsoft.Network/virtualNetworks/subnets",
-            ),
+            Some(crate::spec::SubnetRef::Id(id)) => {
+                resource_id(cx, &at.join("subnet"), id, "Microsoft.Network/virtualNetworks/subnets")
+            }
             Some(crate::spec::SubnetRef::Long(s)) => {
-                resource_id(
-                    cx,
-                    &at.join("subnet").join("id"),
-                    &s.id,
-                    "Microsoft.Network/virtualNetworks/subnets",
-                );
+                resource_id(cx, &at.join("subnet").join("id"), &s.id, "Microsoft.Network/virtualNetworks/subnets");
                 if let Some(ci) = &s.container_instance_subnet_id {
                     resource_id(
                         cx,
@@ -198,30 +153,19 @@ pub fn check(cx: &mut Context) {
 }
 
 fn vm_size(cx: &mut Context, path: &Path, size: &str) {
-    let ok = size
-        .strip_prefix("Standard_")
-        .or_else(|| size.strip_prefix("Basic_"))
-        .is_some_and(|rest| {
-            !rest.is_empty()
-                && rest
-                    .chars()
-                    .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
-        });
+    let ok = size.strip_prefix("Standard_").or_else(|| size.strip_prefix("Basic_")).is_some_and(|rest| {
+        !rest.is_empty() && rest.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+    });
     if !ok {
-        cx.at(
-            Code::VmSize,
-            path,
-            format!("`{size}` does not look like an Azure VM size"),
-        )
-        .hint("VM sizes are written like `Standard_D4s_v5` (see `az vm list-sizes`)");
+        cx.at(Code::VmSize, path, format!("`{size}` does not look like an Azure VM size"))
+            .hint("VM sizes are written like `Standard_D4s_v5` (see `az vm list-sizes`)");
     }
 }
 
 pub fn gallery_name_ok(n: &str) -> bool {
     !n.is_empty()
         && n.len() <= 80
-        && n.chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '.' || c == '_')
+        && n.chars().all(|c| c.is_ascii_alphanumeric() || c == '.' || c == '_')
         && n.chars().next().is_some_and(|c| c.is_ascii_alphanumeric())
         && n.chars().last().is_some_and(|c| c.is_ascii_alphanumeric())
 }
@@ -229,8 +173,7 @@ pub fn gallery_name_ok(n: &str) -> bool {
 pub fn image_definition_name(cx: &mut Context, path: &Path, n: &str) {
     let ok = !n.is_empty()
         && n.len() <= 80
-        && n.chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '.')
+        && n.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '.')
         && n.chars().next().is_some_and(|c| c.is_ascii_alphanumeric())
         && n.chars().last().is_some_and(|c| c.is_ascii_alphanumeric());
     if !ok {
@@ -248,31 +191,25 @@ pub fn resource_id(cx: &mut Context, path: &Path, id: &str, expected: &str) {
     match parse_resource_id(id) {
         Ok(parsed) if parsed.type_name.eq_ignore_ascii_case(expected) => {
             if !resource_group_ok(&parsed.resource_group) {
-                cx.at(Code::ResourceGroupName, path, format!("`{}` cannot name a resource group", parsed.resource_group))
-                    .hint("resource group names are 1-90 letters, digits, `.`, `_`, `-`, `(`, `)`, not ending in `.`");
+                cx.at(
+                    Code::ResourceGroupName,
+                    path,
+                    format!("`{}` cannot name a resource group", parsed.resource_group),
+                )
+                .hint("resource group names are 1-90 letters, digits, `.`, `_`, `-`, `(`, `)`, not ending in `.`");
             }
         }
         Ok(parsed) => {
             cx.at(
                 Code::ResourceId,
                 path,
-                format!(
-                    "this ID names a `{}`, but a `{expected}` belongs here",
-                    parsed.type_name
-                ),
+                format!("this ID names a `{}`, but a `{expected}` belongs here", parsed.type_name),
             )
             .hint(format!("give the resource ID of a `{expected}`"));
         }
         Err(why) => {
-            cx.at(
-                Code::ResourceId,
-                path,
-                format!("`{id}` is not a resource ID: {why}"),
-            )
-            .hint(format!(
-                "a `{expected}` ID looks like {}",
-                example_id(expected)
-            ));
+            cx.at(Code::ResourceId, path, format!("`{id}` is not a resource ID: {why}"))
+                .hint(format!("a `{expected}` ID looks like {}", example_id(expected)));
         }
     }
 }
@@ -301,9 +238,7 @@ pub fn parse_resource_id(id: &str) -> Result<ResourceId, &'static str> {
     if segs.first() != Some(&"") || segs.len() < 5 {
         return Err("it must start with /subscriptions/<id>/resourceGroups/<name>");
     }
-    if !segs[1].eq_ignore_ascii_case("subscriptions")
-        || !segs[3].eq_ignore_ascii_case("resourceGroups")
-    {
+    if !segs[1].eq_ignore_ascii_case("subscriptions") || !segs[3].eq_ignore_ascii_case("resourceGroups") {
         return Err("it must start with /subscriptions/<id>/resourceGroups/<name>");
     }
     if segs.iter().skip(1).any(|s| s.is_empty()) {
@@ -336,28 +271,18 @@ pub fn parse_resource_id(id: &str) -> Result<ResourceId, &'static str> {
         type_name.push_str(pair[0]);
         names.push(pair[1].to_string());
     }
-    Ok(ResourceId {
-        subscription: sub.into(),
-        resource_group: rg,
-        type_name,
-        names,
-    })
+    Ok(ResourceId { subscription: sub.into(), resource_group: rg, type_name, names })
 }
 
 pub fn is_guid(s: &str) -> bool {
     let parts: Vec<&str> = s.split('-').collect();
     parts.len() == 5
-        && [8, 4, 4, 4, 12]
-            .iter()
-            .zip(&parts)
-            .all(|(n, p)| p.len() == *n && p.chars().all(|c| c.is_ascii_hexdigit()))
+        && [8, 4, 4, 4, 12].iter().zip(&parts).all(|(n, p)| p.len() == *n && p.chars().all(|c| c.is_ascii_hexdigit()))
 }
 
 pub fn resource_group_ok(rg: &str) -> bool {
     (1..=90).contains(&rg.len())
-        && rg
-            .chars()
-            .all(|c| c.is_alphanumeric() || matches!(c, '.' | '_' | '-' | '(' | ')'))
+        && rg.chars().all(|c| c.is_alphanumeric() || matches!(c, '.' | '_' | '-' | '(' | ')'))
         && !rg.ends_with('.')
 }
 

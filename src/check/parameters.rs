@@ -11,21 +11,18 @@ use crate::spec::ParameterType;
 /// Keys whose string values are never scanned: script text is the script's own business.
 const CONTENT_KEYS: &[&str] = &["inline", "parameters"];
 /// Keys that must be known when compiling (they decide what is generated or hashed).
-const COMPILE_TIME_KEYS: &[&str] = &[
-    "name", "os", "script", "source", "type", "existing", "imageId", "subnet", "id",
-];
+const COMPILE_TIME_KEYS: &[&str] = &["name", "os", "script", "source", "type", "existing", "imageId", "subnet", "id"];
 
 pub fn check(cx: &mut Context) {
     let declared: Vec<String> = cx.spec.parameters.keys().cloned().collect();
     for (name, p) in &cx.spec.parameters {
         let at = Path::root().join("parameters").join(name.as_str());
         if !is_name(name) {
-            cx.at_key(
-                Code::ParameterValue,
-                &at,
-                format!("`{name}` cannot name a parameter"),
-            )
-            .hint("use letters, digits and `_`, starting with a letter");
+            cx.at_key(Code::ParameterValue, &at, format!("`{name}` cannot name a parameter"))
+                .hint("use letters, digits and `_`, starting with a letter");
+        } else if is_reserved(name) {
+            cx.at_key(Code::ParameterValue, &at, format!("`{name}` is a name the generated template already uses"))
+                .hint(format!("rename it, for example to `{name}Value`"));
         }
         let fits = |v: &serde_json::Value| match p.kind {
             ParameterType::String => v.is_string(),
@@ -37,19 +34,12 @@ pub fn check(cx: &mut Context) {
                 cx.at(
                     Code::ParameterValue,
                     &at.join("default"),
-                    format!(
-                        "the default does not fit the parameter's type `{}`",
-                        type_name(p.kind)
-                    ),
+                    format!("the default does not fit the parameter's type `{}`", type_name(p.kind)),
                 )
                 .hint("change the default or the `type`");
             } else if !p.allowed.is_empty() && !p.allowed.contains(d) {
-                cx.at(
-                    Code::ParameterValue,
-                    &at.join("default"),
-                    "the default is not one of the `allowed` values",
-                )
-                .hint("add it to `allowed`, or change it");
+                cx.at(Code::ParameterValue, &at.join("default"), "the default is not one of the `allowed` values")
+                    .hint("add it to `allowed`, or change it");
             }
         }
         for (i, a) in p.allowed.iter().enumerate() {
@@ -57,10 +47,7 @@ pub fn check(cx: &mut Context) {
                 cx.at(
                     Code::ParameterValue,
                     &at.join("allowed").join(i),
-                    format!(
-                        "this allowed value does not fit the type `{}`",
-                        type_name(p.kind)
-                    ),
+                    format!("this allowed value does not fit the type `{}`", type_name(p.kind)),
                 )
                 .hint("every allowed value must have the parameter's type");
             }
@@ -82,13 +69,7 @@ pub fn check(cx: &mut Context) {
     }
 }
 
-fn walk(
-    cx: &mut Context,
-    node: &Node,
-    path: &Path,
-    declared: &[String],
-    used: &mut BTreeSet<String>,
-) {
+fn walk(cx: &mut Context, node: &Node, path: &Path, declared: &[String], used: &mut BTreeSet<String>) {
     match &node.kind {
         Kind::Map(entries) => {
             for e in entries {
@@ -126,8 +107,12 @@ fn walk(
             // Keys of tag maps are free-form names; only the fixed keys above are special.
             let in_tags = path.0.iter().any(|s| matches!(s, Seg::Key(k) if k == "tags" || k == "artifactTags" || k == "managedResourceTags" || k == "features"));
             if COMPILE_TIME_KEYS.contains(&key) && !in_tags {
-                cx.at(Code::ParameterNotAllowed, path, format!("`{}` must be known when compiling, so it cannot use a parameter", path.dotted()))
-                    .hint("write the value itself here; parameters suit locations, versions, sizes and tags");
+                cx.at(
+                    Code::ParameterNotAllowed,
+                    path,
+                    format!("`{}` must be known when compiling, so it cannot use a parameter", path.dotted()),
+                )
+                .hint("write the value itself here; parameters suit locations, versions, sizes and tags");
                 return;
             }
             for r in refs {
@@ -145,9 +130,7 @@ fn walk(
                                 .hint(format!("rename the reference to `${{params.{s}}}`"));
                         }
                         None => {
-                            d.hint(format!(
-                                "declare it: `parameters: {{ {r}: {{ type: string }} }}`"
-                            ));
+                            d.hint(format!("declare it: `parameters: {{ {r}: {{ type: string }} }}`"));
                         }
                     }
                 }
@@ -155,6 +138,42 @@ fn walk(
         }
         Kind::Scalar(_) => {}
     }
+}
+
+/// Bicep keywords and the symbols aibc generates in main.bicep (`location` and
+/// `imageVersion` are not here: declaring them is how a spec takes them over).
+fn is_reserved(name: &str) -> bool {
+    const KEYWORDS: &[&str] = &[
+        "metadata",
+        "targetScope",
+        "param",
+        "var",
+        "resource",
+        "module",
+        "output",
+        "existing",
+        "import",
+        "type",
+        "func",
+        "if",
+        "for",
+        "in",
+        "true",
+        "false",
+        "null",
+        "tags",
+        "identity",
+        "artifacts",
+        "gallery",
+        "imageTemplate",
+        "sourceAccess",
+        "stagingAccess",
+        "az",
+        "sys",
+    ];
+    const PREFIXES: &[&str] = &["galleryAccess", "networkAccess", "vmIdentityAccess", "managedImageAccess"];
+    KEYWORDS.contains(&name)
+        || PREFIXES.iter().any(|p| name.strip_prefix(p).is_some_and(|rest| rest.chars().all(|c| c.is_ascii_digit())))
 }
 
 fn type_name(t: ParameterType) -> &'static str {

@@ -17,12 +17,14 @@ pub fn check(cx: &mut Context) {
             if !has_references(s) {
                 let parts: Vec<&str> = s.split(':').collect();
                 if !(3..=4).contains(&parts.len())
-                    || parts
-                        .iter()
-                        .any(|p| p.trim().is_empty() || p.contains(char::is_whitespace))
+                    || parts.iter().any(|p| p.trim().is_empty() || p.contains(char::is_whitespace))
                 {
-                    cx.at(Code::PlatformImage, &src.join("platform"), format!("`{s}` is not publisher:offer:sku[:version]"))
-                        .hint("for example `Canonical:ubuntu-24_04-lts:server:latest` (see `az vm image list`)");
+                    cx.at(
+                        Code::PlatformImage,
+                        &src.join("platform"),
+                        format!("`{s}` is not publisher:offer:sku[:version]"),
+                    )
+                    .hint("for example `Canonical:ubuntu-24_04-lts:server:latest` (see `az vm image list`)");
                 } else if let Some(v) = parts.get(3) {
                     platform_version(cx, &src.join("platform"), v);
                 }
@@ -34,49 +36,28 @@ pub fn check(cx: &mut Context) {
             }
         }
         Source::Gallery(GallerySource::Id(id)) => {
-            resource_id(
-                cx,
-                &src.join("gallery"),
-                id,
-                "Microsoft.Compute/galleries/images/versions",
-            );
-            if let Some(v) = id
-                .rsplit('/')
-                .next()
-                .filter(|v| *v != "latest" && !has_references(v))
-            {
+            resource_id(cx, &src.join("gallery"), id, "Microsoft.Compute/galleries/images/versions");
+            if let Some(v) = id.rsplit('/').next().filter(|v| *v != "latest" && !has_references(v)) {
                 if id.split('/').count() >= 13 {
                     super::distribute::explicit_version(cx, &src.join("gallery"), v);
                 }
             }
         }
         Source::Gallery(GallerySource::Long(g)) => {
-            resource_id(
-                cx,
-                &src.join("gallery").join("imageId"),
-                &g.image_id,
-                "Microsoft.Compute/galleries/images",
-            );
+            resource_id(cx, &src.join("gallery").join("imageId"), &g.image_id, "Microsoft.Compute/galleries/images");
             if let Some(v) = g.version.as_deref().filter(|v| *v != "latest") {
                 super::distribute::explicit_version(cx, &src.join("gallery").join("version"), v);
             }
         }
         Source::ManagedImage(id) => {
-            resource_id(
-                cx,
-                &src.join("managedImage"),
-                id,
-                "Microsoft.Compute/images",
-            );
+            resource_id(cx, &src.join("managedImage"), id, "Microsoft.Compute/images");
         }
     }
 
     if spec.trigger.as_ref().is_some_and(|t| t.source_image) {
         let latest = match &spec.source {
             Source::Gallery(GallerySource::Id(id)) => id.ends_with("/versions/latest"),
-            Source::Gallery(GallerySource::Long(g)) => {
-                g.version.as_deref().is_none_or(|v| v == "latest")
-            }
+            Source::Gallery(GallerySource::Long(g)) => g.version.as_deref().is_none_or(|v| v == "latest"),
             _ => false,
         };
         let is_gallery = matches!(spec.source, Source::Gallery(_));
@@ -87,7 +68,8 @@ pub fn check(cx: &mut Context) {
                 "a source-image trigger never fires for this source",
             );
             if is_gallery {
-                d.label("the source is pinned to one version").hint("set the source gallery version to `latest`, so a new version is something to build from");
+                d.label("the source is pinned to one version")
+                    .hint("set the source gallery version to `latest`, so a new version is something to build from");
             } else {
                 d.label("needs a gallery source").hint("AIB's SourceImage trigger watches a Compute Gallery image at version `latest`; use `source.gallery` or remove the trigger");
             }
@@ -99,9 +81,7 @@ fn platform_version(cx: &mut Context, path: &Path, v: &str) {
     if v == "latest" || has_references(v) {
         return;
     }
-    let ok = v.split('.').count() >= 3
-        && v.split('.')
-            .all(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_digit()));
+    let ok = v.split('.').count() >= 3 && v.split('.').all(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_digit()));
     if !ok {
         cx.at(Code::PlatformImage, path, format!("`{v}` is not a platform image version"))
             .hint("use `latest` or an exact version such as `20348.2849.241006` (see `az vm image list --all`)");
@@ -112,15 +92,10 @@ pub fn region(cx: &mut Context, path: &Path, name: &str) {
     if has_references(name) || crate::regions::is_region(name) {
         return;
     }
-    let d = cx.at(
-        Code::Region,
-        path,
-        format!("`{name}` is not an Azure region name"),
-    );
+    let d = cx.at(Code::Region, path, format!("`{name}` is not an Azure region name"));
     match crate::regions::suggest(name) {
         Some(s) => {
-            d.label(format!("did you mean `{s}`?"))
-                .hint(format!("region names are lowercase without spaces: `{s}`"));
+            d.label(format!("did you mean `{s}`?")).hint(format!("region names are lowercase without spaces: `{s}`"));
         }
         None => {
             d.hint("use the region's programmatic name, as `az account list-locations -o table` shows it (for example `westeurope`)");

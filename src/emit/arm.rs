@@ -6,10 +6,8 @@ use serde_json::{Map, Value, json};
 use super::{File, GENERATOR};
 use crate::plan::{Expr, Module, Output, Param, Plan, Prop, Resource, RgScope, api};
 
-const TEMPLATE_SCHEMA: &str =
-    "https://schema.management.azure.com/schemas/2019-04-01/deploymentTemplate.json#";
-const PARAMETERS_SCHEMA: &str =
-    "https://schema.management.azure.com/schemas/2019-04-01/deploymentParameters.json#";
+const TEMPLATE_SCHEMA: &str = "https://schema.management.azure.com/schemas/2019-04-01/deploymentTemplate.json#";
+const PARAMETERS_SCHEMA: &str = "https://schema.management.azure.com/schemas/2019-04-01/deploymentParameters.json#";
 
 /// `azuredeploy.json` and `azuredeploy.parameters.json`.
 pub fn emit(plan: &Plan) -> Vec<File> {
@@ -17,23 +15,13 @@ pub fn emit(plan: &Plan) -> Vec<File> {
     let mut params = Map::new();
     for p in &plan.params {
         if let Some(v) = &p.value {
-            params.insert(
-                p.name.clone(),
-                json!({ "value": value(v, &Scope::Main(plan)) }),
-            );
+            params.insert(p.name.clone(), json!({ "value": value(v, &Scope::Main(plan)) }));
         }
     }
-    let parameters =
-        json!({ "$schema": PARAMETERS_SCHEMA, "contentVersion": "1.0.0.0", "parameters": params });
+    let parameters = json!({ "$schema": PARAMETERS_SCHEMA, "contentVersion": "1.0.0.0", "parameters": params });
     vec![
-        File {
-            path: "azuredeploy.json".into(),
-            text: pretty(&template),
-        },
-        File {
-            path: "azuredeploy.parameters.json".into(),
-            text: pretty(&parameters),
-        },
+        File { path: "azuredeploy.json".into(), text: pretty(&template) },
+        File { path: "azuredeploy.parameters.json".into(), text: pretty(&parameters) },
     ]
 }
 
@@ -76,10 +64,7 @@ fn parameters(params: &[Param], scope: &Scope) -> Value {
             d.insert("defaultValue".into(), value(def, scope));
         }
         if !p.allowed.is_empty() {
-            d.insert(
-                "allowedValues".into(),
-                Value::Array(p.allowed.iter().map(|a| value(a, scope)).collect()),
-            );
+            d.insert("allowedValues".into(), Value::Array(p.allowed.iter().map(|a| value(a, scope)).collect()));
         }
         if let Some(m) = p.min {
             d.insert("minValue".into(), json!(m));
@@ -108,12 +93,7 @@ fn deployment(m: &Module, plan: &Plan) -> Value {
     for (k, v) in &m.args {
         params.insert(k.clone(), json!({ "value": value(v, &main) }));
     }
-    let resources: Vec<Value> = m
-        .resources
-        .iter()
-        .filter(|r| !r.existing)
-        .map(|r| resource(r, m))
-        .collect();
+    let resources: Vec<Value> = m.resources.iter().filter(|r| !r.existing).map(|r| resource(r, m)).collect();
     let template = json!({
         "$schema": TEMPLATE_SCHEMA,
         "contentVersion": "1.0.0.0",
@@ -170,20 +150,16 @@ fn deployment(m: &Module, plan: &Plan) -> Value {
 fn deployment_id(m: &Module) -> String {
     let name = quote(&m.deployment);
     match &m.scope {
-        Some(RgScope {
-            subscription,
-            resource_group,
-        }) if !subscription.is_empty() => {
+        Some(RgScope { subscription, resource_group }) if !subscription.is_empty() => {
             format!(
                 "resourceId({}, {}, 'Microsoft.Resources/deployments', {name})",
                 quote(subscription),
                 quote(resource_group)
             )
         }
-        Some(RgScope { resource_group, .. }) => format!(
-            "resourceId({}, 'Microsoft.Resources/deployments', {name})",
-            quote(resource_group)
-        ),
+        Some(RgScope { resource_group, .. }) => {
+            format!("resourceId({}, 'Microsoft.Resources/deployments', {name})", quote(resource_group))
+        }
         None => format!("resourceId('Microsoft.Resources/deployments', {name})"),
     }
 }
@@ -204,10 +180,7 @@ fn resource(r: &Resource, m: &Module) -> Value {
     // ARM needs the order Bicep infers: parent, scope and referenced resources first.
     let mut deps: Vec<String> = Vec::new();
     let mut add = |sym: &str| {
-        if let Some(t) = m
-            .resource(sym)
-            .filter(|t| !t.existing && t.symbol != r.symbol)
-        {
+        if let Some(t) = m.resource(sym).filter(|t| !t.existing && t.symbol != r.symbol) {
             let id = format!("[{}]", resource_id(t, m));
             if !deps.contains(&id) {
                 deps.push(id);
@@ -233,10 +206,7 @@ fn resource(r: &Resource, m: &Module) -> Value {
         });
     }
     if !deps.is_empty() {
-        o.insert(
-            "dependsOn".into(),
-            Value::Array(deps.into_iter().map(Value::String).collect()),
-        );
+        o.insert("dependsOn".into(), Value::Array(deps.into_iter().map(Value::String).collect()));
     }
     Value::Object(o)
 }
@@ -294,12 +264,9 @@ fn value(e: &Expr, scope: &Scope) -> Value {
         Expr::Int(i) => json!(i),
         Expr::Str(s) => json!(escape_literal(s)),
         Expr::Array(items) => Value::Array(items.iter().map(|i| value(i, scope)).collect()),
-        Expr::Object(props) => Value::Object(
-            props
-                .iter()
-                .map(|Prop { key: k, value: v }| (key(k, scope), value(v, scope)))
-                .collect(),
-        ),
+        Expr::Object(props) => {
+            Value::Object(props.iter().map(|Prop { key: k, value: v }| (key(k, scope), value(v, scope))).collect())
+        }
         Expr::Commented(_, v) => value(v, scope),
         other => json!(format!("[{}]", expr(other, scope))),
     }
@@ -308,11 +275,7 @@ fn value(e: &Expr, scope: &Scope) -> Value {
 /// A literal string that starts with `[` would be read as an expression; ARM's escape
 /// is a doubled `[[`.
 fn escape_literal(s: &str) -> String {
-    if s.starts_with('[') {
-        format!("[{s}")
-    } else {
-        s.to_string()
-    }
+    if s.starts_with('[') { format!("[{s}") } else { s.to_string() }
 }
 
 /// An ARM expression (without the surrounding brackets).
@@ -322,14 +285,9 @@ fn expr(e: &Expr, scope: &Scope) -> String {
         Expr::Bool(b) => format!("{b}()"),
         Expr::Int(i) => i.to_string(),
         Expr::Str(s) => quote(s),
-        Expr::Array(items) => format!(
-            "createArray({})",
-            items
-                .iter()
-                .map(|i| expr(i, scope))
-                .collect::<Vec<_>>()
-                .join(", ")
-        ),
+        Expr::Array(items) => {
+            format!("createArray({})", items.iter().map(|i| expr(i, scope)).collect::<Vec<_>>().join(", "))
+        }
         Expr::Object(props) => format!(
             "createObject({})",
             props
@@ -341,12 +299,8 @@ fn expr(e: &Expr, scope: &Scope) -> String {
         Expr::Param(n) => format!("parameters({})", quote(n)),
         Expr::Var(n) => format!("variables({})", quote(n)),
         Expr::Ref(sym, path) => {
-            let Scope::Module(m) = scope else {
-                panic!("resource reference `{sym}` outside a module")
-            };
-            let r = m
-                .resource(sym)
-                .unwrap_or_else(|| panic!("unknown resource `{sym}` in module `{}`", m.symbol));
+            let Scope::Module(m) = scope else { panic!("resource reference `{sym}` outside a module") };
+            let r = m.resource(sym).unwrap_or_else(|| panic!("unknown resource `{sym}` in module `{}`", m.symbol));
             match path.first().map(String::as_str) {
                 Some("id") => resource_id(r, m),
                 Some("name") => expr(&r.name, scope),
@@ -358,27 +312,15 @@ fn expr(e: &Expr, scope: &Scope) -> String {
             }
         }
         Expr::ModuleOutput(module, output) => {
-            let Scope::Main(plan) = scope else {
-                panic!("module output outside main")
-            };
+            let Scope::Main(plan) = scope else { panic!("module output outside main") };
             let m = plan
                 .modules
                 .iter()
                 .find(|m| &m.symbol == module)
                 .unwrap_or_else(|| panic!("unknown module `{module}`"));
-            format!(
-                "reference({}, {}).outputs.{output}.value",
-                deployment_id(m),
-                quote(api::DEPLOYMENTS)
-            )
+            format!("reference({}, {}).outputs.{output}.value", deployment_id(m), quote(api::DEPLOYMENTS))
         }
-        Expr::Call(f, args) => format!(
-            "{f}({})",
-            args.iter()
-                .map(|a| expr(a, scope))
-                .collect::<Vec<_>>()
-                .join(", ")
-        ),
+        Expr::Call(f, args) => format!("{f}({})", args.iter().map(|a| expr(a, scope)).collect::<Vec<_>>().join(", ")),
         Expr::Access(e, p) => format!("{}.{p}", expr(e, scope)),
         Expr::Interp(parts) => {
             let mut fmt = String::new();
@@ -410,10 +352,7 @@ mod tests {
 
     #[test]
     fn literals_that_look_like_expressions_are_escaped() {
-        assert_eq!(
-            escape_literal("[not an expression]"),
-            "[[not an expression]"
-        );
+        assert_eq!(escape_literal("[not an expression]"), "[[not an expression]");
         assert_eq!(escape_literal("plain"), "plain");
     }
 
@@ -432,9 +371,6 @@ mod tests {
             outputs: vec![],
             depends_on: vec![],
         };
-        assert_eq!(
-            expr(&plan_less, &Scope::Module(&m)),
-            "format('it''s {{{0}}}', parameters('x'))"
-        );
+        assert_eq!(expr(&plan_less, &Scope::Module(&m)), "format('it''s {{{0}}}', parameters('x'))");
     }
 }

@@ -13,45 +13,18 @@ use crate::plan::{Expr, Module, Output, Param, Plan, Resource, RgScope};
 /// `file`; each family template adds its own explanation around the shared layout.
 const TEMPLATES: &[(&str, &str)] = &[
     ("main", include_str!("../../modules/main.bicep.hbs")),
-    (
-        "main.bicepparam",
-        include_str!("../../modules/main.bicepparam.hbs"),
-    ),
+    ("main.bicepparam", include_str!("../../modules/main.bicepparam.hbs")),
     ("layout", include_str!("../../modules/_layout.bicep.hbs")),
     ("identity", include_str!("../../modules/identity.bicep.hbs")),
-    (
-        "artifacts",
-        include_str!("../../modules/artifacts.bicep.hbs"),
-    ),
+    ("artifacts", include_str!("../../modules/artifacts.bicep.hbs")),
     ("gallery", include_str!("../../modules/gallery.bicep.hbs")),
-    (
-        "gallery-access",
-        include_str!("../../modules/gallery-access.bicep.hbs"),
-    ),
-    (
-        "source-access",
-        include_str!("../../modules/source-access.bicep.hbs"),
-    ),
-    (
-        "staging-access",
-        include_str!("../../modules/staging-access.bicep.hbs"),
-    ),
-    (
-        "network-access",
-        include_str!("../../modules/network-access.bicep.hbs"),
-    ),
-    (
-        "vm-identity-access",
-        include_str!("../../modules/vm-identity-access.bicep.hbs"),
-    ),
-    (
-        "managed-image-access",
-        include_str!("../../modules/managed-image-access.bicep.hbs"),
-    ),
-    (
-        "image-template",
-        include_str!("../../modules/image-template.bicep.hbs"),
-    ),
+    ("gallery-access", include_str!("../../modules/gallery-access.bicep.hbs")),
+    ("source-access", include_str!("../../modules/source-access.bicep.hbs")),
+    ("staging-access", include_str!("../../modules/staging-access.bicep.hbs")),
+    ("network-access", include_str!("../../modules/network-access.bicep.hbs")),
+    ("vm-identity-access", include_str!("../../modules/vm-identity-access.bicep.hbs")),
+    ("managed-image-access", include_str!("../../modules/managed-image-access.bicep.hbs")),
+    ("image-template", include_str!("../../modules/image-template.bicep.hbs")),
 ];
 
 fn registry() -> &'static Handlebars<'static> {
@@ -62,18 +35,10 @@ fn registry() -> &'static Handlebars<'static> {
         // Every value reaching a template is already printed (and escaped) as Bicep.
         h.register_escape_fn(handlebars::no_escape);
         for (name, text) in TEMPLATES {
-            h.register_template_string(name, *text)
-                .unwrap_or_else(|e| panic!("template {name}: {e}"));
+            h.register_template_string(name, *text).unwrap_or_else(|e| panic!("template {name}: {e}"));
         }
-        h.register_partial(
-            "layout",
-            TEMPLATES
-                .iter()
-                .find(|(n, _)| *n == "layout")
-                .expect("layout")
-                .1,
-        )
-        .expect("layout partial");
+        h.register_partial("layout", TEMPLATES.iter().find(|(n, _)| *n == "layout").expect("layout").1)
+            .expect("layout partial");
         h
     })
 }
@@ -91,16 +56,10 @@ pub fn emit(plan: &Plan) -> Vec<File> {
         "modules": plan.modules.iter().map(module_call).collect::<Vec<_>>(),
         "outputs": plan.outputs.iter().map(output).collect::<Vec<_>>(),
     });
-    files.push(File {
-        path: "main.bicep".into(),
-        text: render(reg, "main", &main),
-    });
+    files.push(File { path: "main.bicep".into(), text: render(reg, "main", &main) });
     let values: Vec<String> = plan.params.iter().map(param_value).collect();
     let bicepparam = json!({ "generator": main["generator"], "values": values });
-    files.push(File {
-        path: "main.bicepparam".into(),
-        text: render(reg, "main.bicepparam", &bicepparam),
-    });
+    files.push(File { path: "main.bicepparam".into(), text: render(reg, "main.bicepparam", &bicepparam) });
     let mut seen: Vec<&str> = Vec::new();
     for m in &plan.modules {
         if seen.contains(&m.file.as_str()) {
@@ -115,18 +74,13 @@ pub fn emit(plan: &Plan) -> Vec<File> {
             "resources": m.resources.iter().map(|r| resource(r, m)).collect::<Vec<_>>(),
             "outputs": m.outputs.iter().map(output).collect::<Vec<_>>(),
         });
-        files.push(File {
-            path: format!("modules/{}.bicep", m.file),
-            text: render(reg, &m.file, &ctx),
-        });
+        files.push(File { path: format!("modules/{}.bicep", m.file), text: render(reg, &m.file, &ctx) });
     }
     files
 }
 
 fn render(reg: &Handlebars, name: &str, ctx: &serde_json::Value) -> String {
-    let text = reg
-        .render(name, ctx)
-        .unwrap_or_else(|e| panic!("template {name}: {e}"));
+    let text = reg.render(name, ctx).unwrap_or_else(|e| panic!("template {name}: {e}"));
     tidy(&text)
 }
 
@@ -165,10 +119,7 @@ fn title(file: &str) -> String {
 fn param(p: &Param) -> serde_json::Value {
     let mut decorators = vec![format!("@description({})", string(&p.description))];
     if !p.allowed.is_empty() {
-        decorators.push(format!(
-            "@allowed({})",
-            expr(&Expr::Array(p.allowed.clone()), 0)
-        ));
+        decorators.push(format!("@allowed({})", expr(&Expr::Array(p.allowed.clone()), 0)));
     }
     if let Some(m) = p.min {
         decorators.push(format!("@minValue({m})"));
@@ -176,11 +127,7 @@ fn param(p: &Param) -> serde_json::Value {
     if let Some(m) = p.max {
         decorators.push(format!("@maxValue({m})"));
     }
-    let default = p
-        .default
-        .as_ref()
-        .map(|d| format!(" = {}", expr(d, 0)))
-        .unwrap_or_default();
+    let default = p.default.as_ref().map(|d| format!(" = {}", expr(d, 0))).unwrap_or_default();
     json!({ "decorators": decorators, "decl": format!("param {} {}{default}", p.name, p.ty.bicep()) })
 }
 
@@ -190,10 +137,7 @@ fn param_value(p: &Param) -> String {
         None => {
             // Values known only at deploy time come from the environment, so a pipeline
             // can set them without editing files.
-            let env = format!(
-                "readEnvironmentVariable({})",
-                string(&format!("AIBC_PARAM_{}", upper_snake(&p.name)))
-            );
+            let env = format!("readEnvironmentVariable({})", string(&format!("AIBC_PARAM_{}", upper_snake(&p.name))));
             let conv = match p.ty {
                 crate::plan::ParamType::Int => format!("int({env})"),
                 crate::plan::ParamType::Bool => format!("bool({env})"),
@@ -228,39 +172,24 @@ fn module_call(m: &Module) -> serde_json::Value {
         body.push(format!("scope: {}", scope(s)));
     }
     if !m.args.is_empty() {
-        let args = Expr::Object(
-            m.args
-                .iter()
-                .map(|(k, v)| crate::plan::Prop::new(k, v.clone()))
-                .collect(),
-        );
+        let args = Expr::Object(m.args.iter().map(|(k, v)| crate::plan::Prop::new(k, v.clone())).collect());
         body.push(format!("params: {}", expr(&args, 1)));
     }
     // Bicep infers order from references; these have none but must wait (role
     // assignments the template relies on).
-    let explicit: Vec<&String> = m
-        .depends_on
-        .iter()
-        .filter(|d| !m.args.iter().any(|(_, a)| references_module(a, d)))
-        .collect();
+    let explicit: Vec<&String> =
+        m.depends_on.iter().filter(|d| !m.args.iter().any(|(_, a)| references_module(a, d))).collect();
     if !explicit.is_empty() {
         body.push(format!(
             "dependsOn: [\n{}\n  ]",
-            explicit
-                .iter()
-                .map(|d| format!("    {d}"))
-                .collect::<Vec<_>>()
-                .join("\n")
+            explicit.iter().map(|d| format!("    {d}")).collect::<Vec<_>>().join("\n")
         ));
     }
     let text = format!(
         "module {} 'modules/{}.bicep' = {{\n{}\n}}",
         m.symbol,
         m.file,
-        body.iter()
-            .map(|l| format!("  {l}"))
-            .collect::<Vec<_>>()
-            .join("\n")
+        body.iter().map(|l| format!("  {l}")).collect::<Vec<_>>().join("\n")
     );
     json!({ "comment": format!("// {}", m.description), "text": text })
 }
@@ -279,11 +208,7 @@ fn scope(s: &RgScope) -> String {
     if s.subscription.is_empty() {
         format!("resourceGroup({})", string(&s.resource_group))
     } else {
-        format!(
-            "resourceGroup({}, {})",
-            string(&s.subscription),
-            string(&s.resource_group)
-        )
+        format!("resourceGroup({}, {})", string(&s.subscription), string(&s.resource_group))
     }
 }
 
@@ -304,10 +229,7 @@ fn resource(r: &Resource, _m: &Module) -> serde_json::Value {
     for p in &r.body {
         body.push(property(&p.key, &p.value, 1));
     }
-    lines.push(format!(
-        "resource {} '{}@{}'{existing} = {{",
-        r.symbol, r.rtype, r.api
-    ));
+    lines.push(format!("resource {} '{}@{}'{existing} = {{", r.symbol, r.rtype, r.api));
     for b in body {
         lines.push(format!("  {b}"));
     }
@@ -361,28 +283,18 @@ pub fn expr(e: &Expr, indent: usize) -> String {
         Expr::Object(props) => {
             let mut out = String::from("{\n");
             for p in props {
-                out.push_str(&format!(
-                    "{pad}{}\n",
-                    property(&p.key, &p.value, indent + 1)
-                ));
+                out.push_str(&format!("{pad}{}\n", property(&p.key, &p.value, indent + 1)));
             }
             out.push_str(&close);
             out.push('}');
             out
         }
         Expr::Param(n) | Expr::Var(n) => n.clone(),
-        Expr::Ref(sym, path) => std::iter::once(sym.as_str())
-            .chain(path.iter().map(String::as_str))
-            .collect::<Vec<_>>()
-            .join("."),
+        Expr::Ref(sym, path) => {
+            std::iter::once(sym.as_str()).chain(path.iter().map(String::as_str)).collect::<Vec<_>>().join(".")
+        }
         Expr::ModuleOutput(m, o) => format!("{m}.outputs.{o}"),
-        Expr::Call(f, args) => format!(
-            "{f}({})",
-            args.iter()
-                .map(|a| expr(a, indent))
-                .collect::<Vec<_>>()
-                .join(", ")
-        ),
+        Expr::Call(f, args) => format!("{f}({})", args.iter().map(|a| expr(a, indent)).collect::<Vec<_>>().join(", ")),
         Expr::Access(e, p) => format!("{}.{p}", expr(e, indent)),
         Expr::Interp(parts) => {
             let mut out = String::from("'");
@@ -447,15 +359,9 @@ mod tests {
     #[test]
     fn containers_indent_two_spaces() {
         let e = Expr::obj(vec![
-            (
-                "a",
-                Expr::Array(vec![Expr::Int(1), Expr::commented("why", Expr::Bool(true))]),
-            ),
+            ("a", Expr::Array(vec![Expr::Int(1), Expr::commented("why", Expr::Bool(true))])),
             ("not-ident", Expr::Null),
         ]);
-        assert_eq!(
-            expr(&e, 0),
-            "{\n  a: [\n    1\n    // why\n    true\n  ]\n  'not-ident': null\n}"
-        );
+        assert_eq!(expr(&e, 0), "{\n  a: [\n    1\n    // why\n    true\n  ]\n  'not-ident': null\n}");
     }
 }

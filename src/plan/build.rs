@@ -7,9 +7,7 @@ use std::path::Path as FsPath;
 use sha2::{Digest, Sha256};
 
 use super::expr::from_spec_string;
-use super::{
-    Artifact, Expr, Module, Output, Param, ParamType, Plan, Prop, Resource, RgScope, Role, api,
-};
+use super::{Artifact, Expr, Module, Output, Param, ParamType, Plan, Prop, Resource, RgScope, Role, api};
 use crate::check::names::parse_resource_id;
 use crate::spec::*;
 
@@ -28,12 +26,7 @@ pub fn default_run_output_name(image: &str, d: &Distribution) -> String {
 /// Builds the plan. `base_dir` resolves local files; `spec_file` is shown in headers.
 /// Fails only when a local file cannot be read (the checker has vetted everything else).
 pub fn build(spec: &ImageSpec, base_dir: &FsPath, spec_file: &str) -> Result<Plan, String> {
-    let mut b = Builder {
-        spec,
-        modules: Vec::new(),
-        params: Vec::new(),
-        artifacts: Vec::new(),
-    };
+    let mut b = Builder { spec, modules: Vec::new(), params: Vec::new(), artifacts: Vec::new() };
     b.main_params();
     b.collect_artifacts(base_dir)?;
 
@@ -73,17 +66,9 @@ pub fn build(spec: &ImageSpec, base_dir: &FsPath, spec_file: &str) -> Result<Pla
     ];
 
     let description = spec.description.clone().unwrap_or_else(|| {
-        format!(
-            "Azure Image Builder infrastructure for the {} image `{}`.",
-            spec.os.azure_name(),
-            spec.name
-        )
+        format!("Azure Image Builder infrastructure for the {} image `{}`.", spec.os.azure_name(), spec.name)
     });
-    let vars = if spec.tags.is_empty() {
-        Vec::new()
-    } else {
-        vec![("tags".to_string(), tags_expr(&spec.tags))]
-    };
+    let vars = if spec.tags.is_empty() { Vec::new() } else { vec![("tags".to_string(), tags_expr(&spec.tags))] };
     Ok(Plan {
         name: spec.name.clone(),
         spec_file: spec_file.to_string(),
@@ -130,10 +115,7 @@ fn module(symbol: &str, file: &str, image: &str, description: &str) -> Module {
 }
 
 fn scope_of(id: &str) -> Option<RgScope> {
-    parse_resource_id(id).ok().map(|r| RgScope {
-        subscription: r.subscription,
-        resource_group: r.resource_group,
-    })
+    parse_resource_id(id).ok().map(|r| RgScope { subscription: r.subscription, resource_group: r.resource_group })
 }
 
 fn names_of(id: &str) -> Vec<String> {
@@ -141,11 +123,7 @@ fn names_of(id: &str) -> Vec<String> {
 }
 
 fn tags_expr(tags: &BTreeMap<String, String>) -> Expr {
-    Expr::Object(
-        tags.iter()
-            .map(|(k, v)| Prop::new(k, from_spec_string(v)))
-            .collect(),
-    )
+    Expr::Object(tags.iter().map(|(k, v)| Prop::new(k, from_spec_string(v))).collect())
 }
 
 impl Module {
@@ -154,12 +132,7 @@ impl Module {
         self.params.push(p);
     }
     fn output(&mut self, name: &str, ty: ParamType, description: &str, value: Expr) {
-        self.outputs.push(Output {
-            name: name.into(),
-            ty,
-            description: description.into(),
-            value,
-        });
+        self.outputs.push(Output { name: name.into(), ty, description: description.into(), value });
     }
     fn push(&mut self, r: Resource) {
         self.resources.push(r);
@@ -181,10 +154,7 @@ fn resource(symbol: &str, rtype: &str, api: &'static str, name: Expr) -> Resourc
 }
 
 fn existing(symbol: &str, rtype: &str, api: &'static str, name: &str) -> Resource {
-    Resource {
-        existing: true,
-        ..resource(symbol, rtype, api, Expr::str(name))
-    }
+    Resource { existing: true, ..resource(symbol, rtype, api, Expr::str(name)) }
 }
 
 impl Resource {
@@ -215,10 +185,7 @@ fn assignment(symbol: &str, role: Role, scope: Option<&str>, custom: Option<&str
             role.display(),
             Expr::call(
                 "subscriptionResourceId",
-                vec![
-                    Expr::str("Microsoft.Authorization/roleDefinitions"),
-                    Expr::str(id),
-                ],
+                vec![Expr::str("Microsoft.Authorization/roleDefinitions"), Expr::str(id)],
             ),
         ),
         (None, Some(def)) => Expr::id_of(def),
@@ -232,10 +199,7 @@ fn assignment(symbol: &str, role: Role, scope: Option<&str>, custom: Option<&str
         symbol,
         "Microsoft.Authorization/roleAssignments",
         api::AUTHORIZATION,
-        Expr::call(
-            "guid",
-            vec![scope_id, Expr::param(PRINCIPAL), plain_role_id],
-        ),
+        Expr::call("guid", vec![scope_id, Expr::param(PRINCIPAL), plain_role_id]),
     );
     r.scope = scope.map(str::to_string);
     r.comment = Some(format!("{}: {}", role.display(), role_purpose(role)));
@@ -252,12 +216,8 @@ fn assignment(symbol: &str, role: Role, scope: Option<&str>, custom: Option<&str
 
 fn role_purpose(role: Role) -> &'static str {
     match role {
-        Role::StorageBlobDataReader => {
-            "AIB downloads the build's scripts and files from this container only."
-        }
-        Role::Contributor => {
-            "AIB creates the build VM and its network and disks in this staging group."
-        }
+        Role::StorageBlobDataReader => "AIB downloads the build's scripts and files from this container only.",
+        Role::Contributor => "AIB creates the build VM and its network and disks in this staging group.",
         Role::Reader => "AIB reads the source image.",
         Role::ManagedIdentityOperator => "AIB attaches this identity to the build VM.",
         Role::ImageVersionWriter => "AIB publishes image versions to this image definition.",
@@ -275,10 +235,7 @@ fn role_definition(symbol: &str, role: Role) -> Resource {
         api::AUTHORIZATION,
         Expr::call("guid", vec![Expr::rg_id(), Expr::str(key)]),
     )
-    .comment(format!(
-        "No built-in role is this narrow: {}",
-        role.description()
-    ))
+    .comment(format!("No built-in role is this narrow: {}", role.description()))
     .with(
         "properties",
         Expr::obj(vec![
@@ -295,10 +252,7 @@ fn role_definition(symbol: &str, role: Role) -> Resource {
             (
                 "permissions",
                 Expr::Array(vec![Expr::obj(vec![
-                    (
-                        "actions",
-                        Expr::Array(role.actions().iter().map(|a| Expr::str(*a)).collect()),
-                    ),
+                    ("actions", Expr::Array(role.actions().iter().map(|a| Expr::str(*a)).collect())),
                     ("notActions", Expr::Array(vec![])),
                 ])]),
             ),
@@ -308,11 +262,7 @@ fn role_definition(symbol: &str, role: Role) -> Resource {
 }
 
 fn principal_param() -> Param {
-    Param::new(
-        PRINCIPAL,
-        ParamType::String,
-        "Required. Principal ID of the identity Azure Image Builder runs as.",
-    )
+    Param::new(PRINCIPAL, ParamType::String, "Required. Principal ID of the identity Azure Image Builder runs as.")
 }
 
 impl Builder<'_> {
@@ -331,15 +281,8 @@ impl Builder<'_> {
                 ParameterType::Int => ParamType::Int,
                 ParameterType::Bool => ParamType::Bool,
             };
-            let desc = p
-                .description
-                .clone()
-                .unwrap_or_else(|| format!("Value of `${{params.{name}}}` in the spec."));
-            let req = if p.default.is_some() {
-                "Optional."
-            } else {
-                "Required."
-            };
+            let desc = p.description.clone().unwrap_or_else(|| format!("Value of `${{params.{name}}}` in the spec."));
+            let req = if p.default.is_some() { "Optional." } else { "Required." };
             let mut param = Param::new(name, ty, format!("{req} {desc}"));
             param.default = p.default.as_ref().map(json_expr);
             param.value = param.default.clone();
@@ -385,7 +328,10 @@ impl Builder<'_> {
     }
 
     fn needs_image_version_param(&self) -> bool {
-        self.spec.distribute.iter().any(|d| matches!(d, Distribution::Gallery(g) if deploy_time_scheme(g.version.as_ref()).is_some()))
+        self.spec
+            .distribute
+            .iter()
+            .any(|d| matches!(d, Distribution::Gallery(g) if deploy_time_scheme(g.version.as_ref()).is_some()))
     }
 
     fn tags(&self) -> Option<Expr> {
@@ -394,22 +340,11 @@ impl Builder<'_> {
 
     /// Adds `location` and `tags` params to a module that creates tracked resources.
     fn located(&self, m: &mut Module) {
-        m.param(
-            Param::new(
-                "location",
-                ParamType::String,
-                "Required. Azure region of the resources.",
-            ),
-            self.location(),
-        );
+        m.param(Param::new("location", ParamType::String, "Required. Azure region of the resources."), self.location());
         if let Some(t) = self.tags() {
             let _ = t;
             m.param(
-                Param::new(
-                    "tags",
-                    ParamType::Object,
-                    "Required. Tags for the resources.",
-                ),
+                Param::new("tags", ParamType::Object, "Required. Tags for the resources."),
                 Expr::Var("tags".into()),
             );
         }
@@ -417,11 +352,7 @@ impl Builder<'_> {
 
     fn tracked(&self, r: Resource) -> Resource {
         let r = r.with("location", Expr::param("location"));
-        if self.tags().is_some() {
-            r.with("tags", Expr::param("tags"))
-        } else {
-            r
-        }
+        if self.tags().is_some() { r.with("tags", Expr::param("tags")) } else { r }
     }
 
     fn collect_artifacts(&mut self, base_dir: &FsPath) -> Result<(), String> {
@@ -431,35 +362,24 @@ impl Builder<'_> {
                 paths.push(p.to_string());
             }
         };
-        let steps = self.spec.customize.iter().map(step_file).chain(
-            self.spec
-                .validate
-                .iter()
-                .flat_map(|v| v.steps.iter().map(validation_file)),
-        );
+        let steps = self
+            .spec
+            .customize
+            .iter()
+            .map(step_file)
+            .chain(self.spec.validate.iter().flat_map(|v| v.steps.iter().map(validation_file)));
         for f in steps.flatten() {
             add(f);
         }
         for p in paths {
             let local = base_dir.join(&p);
-            let bytes = std::fs::read(&local)
-                .map_err(|e| format!("cannot read {}: {e}", local.display()))?;
+            let bytes = std::fs::read(&local).map_err(|e| format!("cannot read {}: {e}", local.display()))?;
             let sha = hex(&Sha256::digest(&bytes));
-            let file_name = FsPath::new(&p)
-                .file_name()
-                .and_then(|f| f.to_str())
-                .unwrap_or("artifact")
-                .to_string();
+            let file_name = FsPath::new(&p).file_name().and_then(|f| f.to_str()).unwrap_or("artifact").to_string();
             // Content-addressed: a changed file gets a new blob, so a template that pins
             // the old checksum never sees the new content, and unchanged files upload once.
             let blob = format!("{}/{}/{}", self.spec.name, &sha[..12], file_name);
-            self.artifacts.push(Artifact {
-                spec_path: p,
-                local,
-                blob,
-                sha256: sha,
-                size: bytes.len() as u64,
-            });
+            self.artifacts.push(Artifact { spec_path: p, local, blob, sha256: sha, size: bytes.len() as u64 });
         }
         Ok(())
     }
@@ -490,14 +410,8 @@ impl Builder<'_> {
                 &image,
                 "The user-assigned identity Azure Image Builder runs as. It gets roles only where the build needs them.",
             );
-            let name = spec_identity
-                .name
-                .clone()
-                .unwrap_or_else(|| format!("id-{image}"));
-            m.param(
-                Param::new("name", ParamType::String, "Required. Name of the identity."),
-                from_spec_string(&name),
-            );
+            let name = spec_identity.name.clone().unwrap_or_else(|| format!("id-{image}"));
+            m.param(Param::new("name", ParamType::String, "Required. Name of the identity."), from_spec_string(&name));
             self.located(&mut m);
             let r = resource(
                 "identity",
@@ -507,12 +421,7 @@ impl Builder<'_> {
             );
             m.push(self.tracked(r));
         }
-        m.output(
-            "resourceId",
-            ParamType::String,
-            "Resource ID of the identity.",
-            Expr::id_of("identity"),
-        );
+        m.output("resourceId", ParamType::String, "Resource ID of the identity.", Expr::id_of("identity"));
         m.output(
             PRINCIPAL,
             ParamType::String,
@@ -520,9 +429,7 @@ impl Builder<'_> {
             Expr::prop_of("identity", &["properties", "principalId"]),
         );
         self.modules.push(m);
-        IdentityRefs {
-            resource_id: Expr::output("identity", "resourceId"),
-        }
+        IdentityRefs { resource_id: Expr::output("identity", "resourceId") }
     }
 
     /// The artifact storage module; returns main's expression for the container URL.
@@ -532,10 +439,7 @@ impl Builder<'_> {
         }
         let storage = self.spec.storage.clone().unwrap_or_default();
         let image = self.name().to_string();
-        let container = storage
-            .container
-            .clone()
-            .unwrap_or_else(|| "artifacts".into());
+        let container = storage.container.clone().unwrap_or_else(|| "artifacts".into());
         let mut m = module(
             "artifacts",
             "artifacts",
@@ -546,20 +450,10 @@ impl Builder<'_> {
         if let Some(id) = &storage.existing {
             m.scope = scope_of(id);
             let name = names_of(id).pop().unwrap_or_default();
-            m.push(existing(
-                sa,
-                "Microsoft.Storage/storageAccounts",
-                api::STORAGE,
-                &name,
-            ));
+            m.push(existing(sa, "Microsoft.Storage/storageAccounts", api::STORAGE, &name));
             m.push(
-                existing(
-                    "blobService",
-                    "Microsoft.Storage/storageAccounts/blobServices",
-                    api::STORAGE,
-                    "default",
-                )
-                .parent(sa),
+                existing("blobService", "Microsoft.Storage/storageAccounts/blobServices", api::STORAGE, "default")
+                    .parent(sa),
             );
         } else {
             let account = match &storage.account {
@@ -580,12 +474,7 @@ impl Builder<'_> {
                 account,
             );
             self.located(&mut m);
-            let r = resource(
-                sa,
-                "Microsoft.Storage/storageAccounts",
-                api::STORAGE,
-                Expr::param("accountName"),
-            );
+            let r = resource(sa, "Microsoft.Storage/storageAccounts", api::STORAGE, Expr::param("accountName"));
             let r = self
                 .tracked(r)
                 .with("sku", Expr::obj(vec![("name", Expr::str("Standard_LRS"))]))
@@ -614,11 +503,7 @@ impl Builder<'_> {
             );
         }
         m.param(
-            Param::new(
-                "containerName",
-                ParamType::String,
-                "Required. Name of the blob container for the artifacts.",
-            ),
+            Param::new("containerName", ParamType::String, "Required. Name of the blob container for the artifacts."),
             from_spec_string(&container),
         );
         m.param(principal_param(), Expr::output("identity", PRINCIPAL));
@@ -630,23 +515,10 @@ impl Builder<'_> {
                 Expr::param("containerName"),
             )
             .parent("blobService")
-            .with(
-                "properties",
-                Expr::obj(vec![("publicAccess", Expr::str("None"))]),
-            ),
+            .with("properties", Expr::obj(vec![("publicAccess", Expr::str("None"))])),
         );
-        m.push(assignment(
-            "containerReader",
-            Role::StorageBlobDataReader,
-            Some("container"),
-            None,
-        ));
-        m.output(
-            "accountName",
-            ParamType::String,
-            "Name of the storage account.",
-            Expr::prop_of(sa, &["name"]),
-        );
+        m.push(assignment("containerReader", Role::StorageBlobDataReader, Some("container"), None));
+        m.output("accountName", ParamType::String, "Name of the storage account.", Expr::prop_of(sa, &["name"]));
         m.output(
             "containerUrl",
             ParamType::String,
@@ -666,16 +538,10 @@ impl Builder<'_> {
         let mut ids = BTreeMap::new();
         let image = self.name().to_string();
         let gallery = self.spec.gallery.clone();
-        let uses_spec_gallery = self
-            .spec
-            .distribute
-            .iter()
-            .any(|d| matches!(d, Distribution::Gallery(g) if g.image_id.is_none()));
+        let uses_spec_gallery =
+            self.spec.distribute.iter().any(|d| matches!(d, Distribution::Gallery(g) if g.image_id.is_none()));
         let mut spec_gallery_id: Option<Expr> = None;
-        if let Some(g) = gallery
-            .as_ref()
-            .filter(|g| g.image_id.is_none() && g.name.is_some())
-        {
+        if let Some(g) = gallery.as_ref().filter(|g| g.image_id.is_none() && g.name.is_some()) {
             let img = g.image.clone().unwrap_or_default();
             let mut m = module(
                 "gallery",
@@ -684,19 +550,11 @@ impl Builder<'_> {
                 "The Compute Gallery and the image definition this image is published to, and AIB's right to publish versions of it.",
             );
             m.param(
-                Param::new(
-                    "galleryName",
-                    ParamType::String,
-                    "Required. Name of the Compute Gallery.",
-                ),
+                Param::new("galleryName", ParamType::String, "Required. Name of the Compute Gallery."),
                 from_spec_string(g.name.as_deref().unwrap_or_default()),
             );
             m.param(
-                Param::new(
-                    "imageDefinitionName",
-                    ParamType::String,
-                    "Required. Name of the gallery image definition.",
-                ),
+                Param::new("imageDefinitionName", ParamType::String, "Required. Name of the gallery image definition."),
                 from_spec_string(img.name.as_deref().unwrap_or(&image)),
             );
             self.located(&mut m);
@@ -727,10 +585,7 @@ impl Builder<'_> {
                 )
                 .with("properties", self.image_definition_properties(&img)),
             );
-            m.push(role_definition(
-                "imageVersionWriter",
-                Role::ImageVersionWriter,
-            ));
+            m.push(role_definition("imageVersionWriter", Role::ImageVersionWriter));
             m.push(assignment(
                 "imageVersionWriterAssignment",
                 Role::ImageVersionWriter,
@@ -748,11 +603,7 @@ impl Builder<'_> {
         }
         // Existing image definitions: each gets the writer role, once.
         let mut existing_ids: Vec<String> = Vec::new();
-        if let Some(id) = gallery
-            .as_ref()
-            .and_then(|g| g.image_id.clone())
-            .filter(|_| uses_spec_gallery)
-        {
+        if let Some(id) = gallery.as_ref().and_then(|g| g.image_id.clone()).filter(|_| uses_spec_gallery) {
             existing_ids.push(id.clone());
             spec_gallery_id = Some(Expr::str(id));
         }
@@ -801,10 +652,7 @@ impl Builder<'_> {
                 )
                 .parent("gallery"),
             );
-            m.push(role_definition(
-                "imageVersionWriter",
-                Role::ImageVersionWriter,
-            ));
+            m.push(role_definition("imageVersionWriter", Role::ImageVersionWriter));
             m.push(assignment(
                 "imageVersionWriterAssignment",
                 Role::ImageVersionWriter,
@@ -823,50 +671,26 @@ impl Builder<'_> {
             props.push(("description", Expr::str(d)));
         }
         props.push(("osType", Expr::str(spec.os.azure_name())));
-        props.push((
-            "osState",
-            Expr::str(img.os_state.unwrap_or(OsState::Generalized).azure_name()),
-        ));
-        props.push((
-            "hyperVGeneration",
-            Expr::str(
-                img.hyper_v_generation
-                    .unwrap_or(HyperVGeneration::V2)
-                    .azure_name(),
-            ),
-        ));
+        props.push(("osState", Expr::str(img.os_state.unwrap_or(OsState::Generalized).azure_name())));
+        props
+            .push(("hyperVGeneration", Expr::str(img.hyper_v_generation.unwrap_or(HyperVGeneration::V2).azure_name())));
         if let Some(a) = img.architecture {
             props.push(("architecture", Expr::str(a.azure_name())));
         }
         props.push((
             "identifier",
             Expr::obj(vec![
-                (
-                    "publisher",
-                    from_spec_string(img.publisher.as_deref().unwrap_or_default()),
-                ),
-                (
-                    "offer",
-                    from_spec_string(img.offer.as_deref().unwrap_or_default()),
-                ),
-                (
-                    "sku",
-                    from_spec_string(img.sku.as_deref().unwrap_or_default()),
-                ),
+                ("publisher", from_spec_string(img.publisher.as_deref().unwrap_or_default())),
+                ("offer", from_spec_string(img.offer.as_deref().unwrap_or_default())),
+                ("sku", from_spec_string(img.sku.as_deref().unwrap_or_default())),
             ]),
         ));
         let mut features: Vec<Expr> = Vec::new();
         if let Some(st) = img.security_type {
-            features.push(Expr::obj(vec![
-                ("name", Expr::str("SecurityType")),
-                ("value", Expr::str(st.azure_name())),
-            ]));
+            features.push(Expr::obj(vec![("name", Expr::str("SecurityType")), ("value", Expr::str(st.azure_name()))]));
         }
         for (k, v) in &img.features {
-            features.push(Expr::obj(vec![
-                ("name", Expr::str(k)),
-                ("value", from_spec_string(v)),
-            ]));
+            features.push(Expr::obj(vec![("name", Expr::str(k)), ("value", from_spec_string(v))]));
         }
         if !features.is_empty() {
             props.push(("features", Expr::Array(features)));
@@ -921,22 +745,12 @@ impl Builder<'_> {
                 names.first().map(String::as_str).unwrap_or_default(),
             ));
         }
-        m.push(assignment(
-            "sourceReader",
-            Role::Reader,
-            Some("sourceImage"),
-            None,
-        ));
+        m.push(assignment("sourceReader", Role::Reader, Some("sourceImage"), None));
         self.modules.push(m);
     }
 
     fn staging_access(&mut self) {
-        let Some(rg) = self
-            .spec
-            .build
-            .as_ref()
-            .and_then(|b| b.staging_resource_group.clone())
-        else {
+        let Some(rg) = self.spec.build.as_ref().and_then(|b| b.staging_resource_group.clone()) else {
             return;
         };
         let mut m = module(
@@ -947,22 +761,12 @@ impl Builder<'_> {
         );
         m.scope = scope_of(&rg);
         m.param(principal_param(), Expr::output("identity", PRINCIPAL));
-        m.push(assignment(
-            "stagingContributor",
-            Role::Contributor,
-            None,
-            None,
-        ));
+        m.push(assignment("stagingContributor", Role::Contributor, None, None));
         self.modules.push(m);
     }
 
     fn network_access(&mut self) {
-        let Some(SubnetRefOwned { ids }) = self
-            .spec
-            .build
-            .as_ref()
-            .and_then(|b| b.subnet.as_ref())
-            .map(subnet_ids)
+        let Some(SubnetRefOwned { ids }) = self.spec.build.as_ref().and_then(|b| b.subnet.as_ref()).map(subnet_ids)
         else {
             return;
         };
@@ -992,10 +796,7 @@ impl Builder<'_> {
                 "virtualNetwork",
                 "Microsoft.Network/virtualNetworks",
                 api::NETWORK,
-                names_of(vnet)
-                    .first()
-                    .map(String::as_str)
-                    .unwrap_or_default(),
+                names_of(vnet).first().map(String::as_str).unwrap_or_default(),
             ));
             m.push(role_definition("subnetJoiner", Role::SubnetJoiner));
             m.push(assignment(
@@ -1009,12 +810,7 @@ impl Builder<'_> {
     }
 
     fn vm_identity_access(&mut self) {
-        let ids = self
-            .spec
-            .build
-            .as_ref()
-            .map(|b| b.vm_identities.clone())
-            .unwrap_or_default();
+        let ids = self.spec.build.as_ref().map(|b| b.vm_identities.clone()).unwrap_or_default();
         if ids.is_empty() {
             return;
         }
@@ -1047,12 +843,7 @@ impl Builder<'_> {
                     api::MANAGED_IDENTITY,
                     names_of(id).first().map(String::as_str).unwrap_or_default(),
                 ));
-                m.push(assignment(
-                    &format!("{sym}Operator"),
-                    Role::ManagedIdentityOperator,
-                    Some(&sym),
-                    None,
-                ));
+                m.push(assignment(&format!("{sym}Operator"), Role::ManagedIdentityOperator, Some(&sym), None));
             }
             self.modules.push(m);
         }
@@ -1078,15 +869,9 @@ impl Builder<'_> {
                 "AIB's right to create the managed image in this resource group.",
             );
             m.deployment = numbered_deployment(&m.deployment, n, count);
-            m.scope = rg.map(|rg| RgScope {
-                subscription: String::new(),
-                resource_group: rg,
-            });
+            m.scope = rg.map(|rg| RgScope { subscription: String::new(), resource_group: rg });
             m.param(principal_param(), Expr::output("identity", PRINCIPAL));
-            m.push(role_definition(
-                "managedImageWriter",
-                Role::ManagedImageWriter,
-            ));
+            m.push(role_definition("managedImageWriter", Role::ManagedImageWriter));
             m.push(assignment(
                 "managedImageWriterAssignment",
                 Role::ManagedImageWriter,
@@ -1111,12 +896,7 @@ impl Builder<'_> {
             &image,
             "The Azure Image Builder template: source, customization, validation and distribution of the image.",
         );
-        m.depends_on = self
-            .modules
-            .iter()
-            .filter(|x| x.symbol != "identity")
-            .map(|x| x.symbol.clone())
-            .collect();
+        m.depends_on = self.modules.iter().filter(|x| x.symbol != "identity").map(|x| x.symbol.clone()).collect();
         self.located(&mut m);
         m.param(
             Param::new(
@@ -1157,29 +937,17 @@ impl Builder<'_> {
         }
         if self.needs_image_version_param() {
             m.param(
-                Param::new(
-                    "imageVersion",
-                    ParamType::String,
-                    "Required. Gallery image version to publish.",
-                ),
+                Param::new("imageVersion", ParamType::String, "Required. Gallery image version to publish."),
                 Expr::param("imageVersion"),
             );
         }
 
-        let ctx = StepCtx {
-            artifacts: &self.artifacts,
-        };
+        let ctx = StepCtx { artifacts: &self.artifacts };
         let mut props: Vec<(&str, Expr)> = vec![("source", source_expr(&spec.source))];
         if !spec.customize.is_empty() {
             props.push((
                 "customize",
-                Expr::Array(
-                    spec.customize
-                        .iter()
-                        .enumerate()
-                        .map(|(i, s)| ctx.customizer(i, s))
-                        .collect(),
-                ),
+                Expr::Array(spec.customize.iter().enumerate().map(|(i, s)| ctx.customizer(i, s)).collect()),
             ));
         }
         if let Some(v) = &spec.validate {
@@ -1193,24 +961,13 @@ impl Builder<'_> {
             if !v.steps.is_empty() {
                 vp.push((
                     "inVMValidations",
-                    Expr::Array(
-                        v.steps
-                            .iter()
-                            .enumerate()
-                            .map(|(i, s)| ctx.validator(i, s))
-                            .collect(),
-                    ),
+                    Expr::Array(v.steps.iter().enumerate().map(|(i, s)| ctx.validator(i, s)).collect()),
                 ));
             }
             props.push(("validate", Expr::obj(vp)));
         }
         if let Some(o) = &spec.optimize {
-            let state = |b: bool| {
-                Expr::obj(vec![(
-                    "state",
-                    Expr::str(if b { "Enabled" } else { "Disabled" }),
-                )])
-            };
+            let state = |b: bool| Expr::obj(vec![("state", Expr::str(if b { "Enabled" } else { "Disabled" }))]);
             let mut op: Vec<(&str, Expr)> = Vec::new();
             if let Some(b) = o.vm_boot {
                 op.push(("vmBoot", state(b)));
@@ -1222,10 +979,8 @@ impl Builder<'_> {
         }
         let mut dists = Vec::new();
         for (i, d) in spec.distribute.iter().enumerate() {
-            let gallery_param = gallery_ids
-                .get(&i)
-                .and_then(|e| gallery_params.iter().find(|(x, _)| x == e))
-                .map(|(_, n)| n.clone());
+            let gallery_param =
+                gallery_ids.get(&i).and_then(|e| gallery_params.iter().find(|(x, _)| x == e)).map(|(_, n)| n.clone());
             dists.push(self.distributor(d, gallery_param.as_deref()));
         }
         props.push(("distribute", Expr::Array(dists)));
@@ -1241,10 +996,7 @@ impl Builder<'_> {
             vm.push(("osDiskSizeGB", Expr::Int(d.into())));
         }
         if !build.vm_identities.is_empty() {
-            vm.push((
-                "userAssignedIdentities",
-                Expr::strings(&build.vm_identities),
-            ));
+            vm.push(("userAssignedIdentities", Expr::strings(&build.vm_identities)));
         }
         if let Some(s) = &build.subnet {
             let mut vnet: Vec<(&str, Expr)> = Vec::new();
@@ -1269,11 +1021,7 @@ impl Builder<'_> {
             props.push((
                 "additionalDataDisks",
                 Expr::Array(
-                    build
-                        .data_disks
-                        .iter()
-                        .map(|d| Expr::obj(vec![("sizeGB", Expr::Int(d.size_gb.into()))]))
-                        .collect(),
+                    build.data_disks.iter().map(|d| Expr::obj(vec![("sizeGB", Expr::Int(d.size_gb.into()))])).collect(),
                 ),
             ));
         }
@@ -1291,19 +1039,10 @@ impl Builder<'_> {
             props.push(("errorHandling", Expr::obj(eh)));
         }
         if !build.managed_resource_tags.is_empty() {
-            props.push((
-                "managedResourceTags",
-                tags_expr(&build.managed_resource_tags),
-            ));
+            props.push(("managedResourceTags", tags_expr(&build.managed_resource_tags)));
         }
         if let Some(a) = build.auto_run {
-            props.push((
-                "autoRun",
-                Expr::obj(vec![(
-                    "state",
-                    Expr::str(if a { "Enabled" } else { "Disabled" }),
-                )]),
-            ));
+            props.push(("autoRun", Expr::obj(vec![("state", Expr::str(if a { "Enabled" } else { "Disabled" }))])));
         }
 
         let template = self
@@ -1338,24 +1077,11 @@ impl Builder<'_> {
                 )
                 .parent("imageTemplate")
                 .comment("Starts a build when the source gallery image publishes a new version.")
-                .with(
-                    "properties",
-                    Expr::obj(vec![("kind", Expr::str("SourceImage"))]),
-                ),
+                .with("properties", Expr::obj(vec![("kind", Expr::str("SourceImage"))])),
             );
         }
-        m.output(
-            "name",
-            ParamType::String,
-            "Name of the image template.",
-            Expr::prop_of("imageTemplate", &["name"]),
-        );
-        m.output(
-            "resourceId",
-            ParamType::String,
-            "Resource ID of the image template.",
-            Expr::id_of("imageTemplate"),
-        );
+        m.output("name", ParamType::String, "Name of the image template.", Expr::prop_of("imageTemplate", &["name"]));
+        m.output("resourceId", ParamType::String, "Resource ID of the image template.", Expr::id_of("imageTemplate"));
 
         // The name carries a hash of everything that decides the template's content: AIB
         // rejects most updates, so different content must mean a different template.
@@ -1392,14 +1118,7 @@ impl Builder<'_> {
                 Expr::call("take", vec![Expr::call("uniqueString", args), Expr::Int(8)]),
             ])
         };
-        m.params.insert(
-            0,
-            Param::new(
-                "name",
-                ParamType::String,
-                "Required. Name of the image template.",
-            ),
-        );
+        m.params.insert(0, Param::new("name", ParamType::String, "Required. Name of the image template."));
         m.args.insert(0, ("name".into(), name));
         (m, hash)
     }
@@ -1407,11 +1126,7 @@ impl Builder<'_> {
     fn distributor(&self, d: &Distribution, gallery_param: Option<&str>) -> Expr {
         let spec = self.spec;
         let run_output = |explicit: &Option<String>| {
-            from_spec_string(
-                explicit
-                    .as_deref()
-                    .unwrap_or(&default_run_output_name(&spec.name, d)),
-            )
+            from_spec_string(explicit.as_deref().unwrap_or(&default_run_output_name(&spec.name, d)))
         };
         let tags = |t: &BTreeMap<String, String>| (!t.is_empty()).then(|| tags_expr(t));
         match d {
@@ -1421,16 +1136,10 @@ impl Builder<'_> {
                 let image_id = match &g.version {
                     None => base,
                     Some(v) => match (deploy_time_scheme(Some(v)), v) {
-                        (Some(_), _) => Expr::interp(vec![
-                            base,
-                            Expr::str("/versions/"),
-                            Expr::param("imageVersion"),
-                        ]),
+                        (Some(_), _) => Expr::interp(vec![base, Expr::str("/versions/"), Expr::param("imageVersion")]),
                         (None, Version::Text(t)) if t == "latest" => {
-                            versioning = Some(Expr::obj(vec![
-                                ("scheme", Expr::str("Latest")),
-                                ("major", Expr::Int(-1)),
-                            ]));
+                            versioning =
+                                Some(Expr::obj(vec![("scheme", Expr::str("Latest")), ("major", Expr::Int(-1))]));
                             base
                         }
                         (None, Version::Text(t)) if t == "source" => {
@@ -1442,9 +1151,7 @@ impl Builder<'_> {
                         }
                         (None, Version::Scheme(s)) => {
                             versioning = Some(match s.scheme {
-                                SchemeName::Source => {
-                                    Expr::obj(vec![("scheme", Expr::str("Source"))])
-                                }
+                                SchemeName::Source => Expr::obj(vec![("scheme", Expr::str("Source"))]),
                                 _ => Expr::obj(vec![
                                     ("scheme", Expr::str("Latest")),
                                     ("major", Expr::Int(s.major.unwrap_or(-1).into())),
@@ -1464,20 +1171,14 @@ impl Builder<'_> {
                 }
                 let default_replicas = g.replicas.unwrap_or(1);
                 let regions: Vec<Expr> = if g.regions.is_empty() {
-                    vec![region_expr(
-                        self.location(),
-                        default_replicas,
-                        g.storage_account_type,
-                    )]
+                    vec![region_expr(self.location(), default_replicas, g.storage_account_type)]
                 } else {
                     g.regions
                         .iter()
                         .map(|r| match r {
-                            TargetRegion::Name(n) => region_expr(
-                                from_spec_string(n),
-                                default_replicas,
-                                g.storage_account_type,
-                            ),
+                            TargetRegion::Name(n) => {
+                                region_expr(from_spec_string(n), default_replicas, g.storage_account_type)
+                            }
                             TargetRegion::Long(r) => region_expr(
                                 from_spec_string(&r.name),
                                 r.replicas.unwrap_or(default_replicas),
@@ -1516,10 +1217,7 @@ impl Builder<'_> {
                     ("imageId", Expr::call("resourceId", args)),
                     (
                         "location",
-                        mi.location
-                            .as_deref()
-                            .map(from_spec_string)
-                            .unwrap_or_else(|| self.location_in_template()),
+                        mi.location.as_deref().map(from_spec_string).unwrap_or_else(|| self.location_in_template()),
                     ),
                     ("runOutputName", run_output(&mi.run_output_name)),
                 ];
@@ -1529,10 +1227,8 @@ impl Builder<'_> {
                 Expr::obj(p)
             }
             Distribution::Vhd(v) => {
-                let mut p: Vec<(&str, Expr)> = vec![
-                    ("type", Expr::str("VHD")),
-                    ("runOutputName", run_output(&v.run_output_name)),
-                ];
+                let mut p: Vec<(&str, Expr)> =
+                    vec![("type", Expr::str("VHD")), ("runOutputName", run_output(&v.run_output_name))];
                 if let Some(u) = &v.uri {
                     p.push(("uri", from_spec_string(u)));
                 }
@@ -1556,8 +1252,7 @@ fn region_expr(name: Expr, replicas: u32, storage: Option<StorageAccountType>) -
         Expr::Param(p) if p == "location" => Expr::param("location"),
         e => e,
     };
-    let mut p: Vec<(&str, Expr)> =
-        vec![("name", name), ("replicaCount", Expr::Int(replicas.into()))];
+    let mut p: Vec<(&str, Expr)> = vec![("name", name), ("replicaCount", Expr::Int(replicas.into()))];
     if let Some(s) = storage {
         p.push(("storageAccountType", Expr::str(s.azure_name())));
     }
@@ -1573,11 +1268,9 @@ pub fn deploy_time_scheme(v: Option<&Version>) -> Option<SchemeName> {
             "semver" => Some(SchemeName::Semver),
             _ => None,
         },
-        Version::Scheme(s) => matches!(
-            s.scheme,
-            SchemeName::Date | SchemeName::Next | SchemeName::Semver
-        )
-        .then_some(s.scheme),
+        Version::Scheme(s) => {
+            matches!(s.scheme, SchemeName::Date | SchemeName::Next | SchemeName::Semver).then_some(s.scheme)
+        }
     }
 }
 
@@ -1592,10 +1285,7 @@ fn source_expr(s: &Source) -> Expr {
                         get(0),
                         get(1),
                         get(2),
-                        parts
-                            .get(3)
-                            .map(|s| s.to_string())
-                            .unwrap_or_else(|| "latest".into()),
+                        parts.get(3).map(|s| s.to_string()).unwrap_or_else(|| "latest".into()),
                         None,
                     )
                 }
@@ -1626,25 +1316,19 @@ fn source_expr(s: &Source) -> Expr {
             }
             Expr::obj(p)
         }
-        Source::Gallery(GallerySource::Id(id)) => Expr::obj(vec![
-            ("type", Expr::str("SharedImageVersion")),
-            ("imageVersionId", from_spec_string(id)),
-        ]),
+        Source::Gallery(GallerySource::Id(id)) => {
+            Expr::obj(vec![("type", Expr::str("SharedImageVersion")), ("imageVersionId", from_spec_string(id))])
+        }
         Source::Gallery(GallerySource::Long(g)) => Expr::obj(vec![
             ("type", Expr::str("SharedImageVersion")),
             (
                 "imageVersionId",
-                from_spec_string(&format!(
-                    "{}/versions/{}",
-                    g.image_id,
-                    g.version.as_deref().unwrap_or("latest")
-                )),
+                from_spec_string(&format!("{}/versions/{}", g.image_id, g.version.as_deref().unwrap_or("latest"))),
             ),
         ]),
-        Source::ManagedImage(id) => Expr::obj(vec![
-            ("type", Expr::str("ManagedImage")),
-            ("imageId", from_spec_string(id)),
-        ]),
+        Source::ManagedImage(id) => {
+            Expr::obj(vec![("type", Expr::str("ManagedImage")), ("imageId", from_spec_string(id))])
+        }
     }
 }
 
@@ -1658,18 +1342,8 @@ impl StepCtx<'_> {
         if value.contains("://") {
             return (Expr::str(value), sha.map(str::to_string));
         }
-        let a = self
-            .artifacts
-            .iter()
-            .find(|a| a.spec_path == value)
-            .expect("every local file is an artifact");
-        (
-            Expr::interp(vec![
-                Expr::param("artifactsUrl"),
-                Expr::str(format!("/{}", a.blob)),
-            ]),
-            Some(a.sha256.clone()),
-        )
+        let a = self.artifacts.iter().find(|a| a.spec_path == value).expect("every local file is an artifact");
+        (Expr::interp(vec![Expr::param("artifactsUrl"), Expr::str(format!("/{}", a.blob))]), Some(a.sha256.clone()))
     }
 
     fn script(
@@ -1694,15 +1368,7 @@ impl StepCtx<'_> {
     fn powershell(&self, i: usize, s: &PowerShellStep) -> Expr {
         let mut p: Vec<(&str, Expr)> = vec![
             ("type", Expr::str("PowerShell")),
-            (
-                "name",
-                Expr::str(step_name(
-                    i,
-                    "PowerShell",
-                    s.name.as_deref(),
-                    s.script.as_deref(),
-                )),
-            ),
+            ("name", Expr::str(step_name(i, "PowerShell", s.name.as_deref(), s.script.as_deref()))),
         ];
         self.script(&mut p, &s.inline, &s.script, &s.sha256);
         if let Some(b) = s.run_elevated {
@@ -1714,12 +1380,7 @@ impl StepCtx<'_> {
         if !s.valid_exit_codes.is_empty() {
             p.push((
                 "validExitCodes",
-                Expr::Array(
-                    s.valid_exit_codes
-                        .iter()
-                        .map(|c| Expr::Int((*c).into()))
-                        .collect(),
-                ),
+                Expr::Array(s.valid_exit_codes.iter().map(|c| Expr::Int((*c).into())).collect()),
             ));
         }
         Expr::obj(p)
@@ -1728,15 +1389,7 @@ impl StepCtx<'_> {
     fn shell(&self, i: usize, s: &ShellStep) -> Expr {
         let mut p: Vec<(&str, Expr)> = vec![
             ("type", Expr::str("Shell")),
-            (
-                "name",
-                Expr::str(step_name(
-                    i,
-                    "Shell",
-                    s.name.as_deref(),
-                    s.script.as_deref(),
-                )),
-            ),
+            ("name", Expr::str(step_name(i, "Shell", s.name.as_deref(), s.script.as_deref()))),
         ];
         self.script(&mut p, &s.inline, &s.script, &s.sha256);
         Expr::obj(p)
@@ -1746,10 +1399,7 @@ impl StepCtx<'_> {
         let (uri, sha) = self.uri(&f.source, f.sha256.as_deref());
         let mut p: Vec<(&str, Expr)> = vec![
             ("type", Expr::str("File")),
-            (
-                "name",
-                Expr::str(step_name(i, "File", f.name.as_deref(), Some(&f.source))),
-            ),
+            ("name", Expr::str(step_name(i, "File", f.name.as_deref(), Some(&f.source)))),
             ("sourceUri", uri),
         ];
         if let Some(sha) = sha {
@@ -1767,10 +1417,7 @@ impl StepCtx<'_> {
             Step::WindowsRestart(r) => {
                 let mut p: Vec<(&str, Expr)> = vec![
                     ("type", Expr::str("WindowsRestart")),
-                    (
-                        "name",
-                        Expr::str(step_name(i, "WindowsRestart", r.name.as_deref(), None)),
-                    ),
+                    ("name", Expr::str(step_name(i, "WindowsRestart", r.name.as_deref(), None))),
                 ];
                 if let Some(c) = &r.command {
                     p.push(("restartCommand", Expr::str(c)));
@@ -1786,10 +1433,7 @@ impl StepCtx<'_> {
             Step::WindowsUpdate(u) => {
                 let mut p: Vec<(&str, Expr)> = vec![
                     ("type", Expr::str("WindowsUpdate")),
-                    (
-                        "name",
-                        Expr::str(step_name(i, "WindowsUpdate", u.name.as_deref(), None)),
-                    ),
+                    ("name", Expr::str(step_name(i, "WindowsUpdate", u.name.as_deref(), None))),
                 ];
                 if let Some(c) = &u.search_criteria {
                     p.push(("searchCriteria", Expr::str(c)));
@@ -1850,31 +1494,19 @@ struct SubnetRefOwned {
 
 fn subnet_ids(s: &SubnetRef) -> SubnetRefOwned {
     match s {
-        SubnetRef::Id(id) => SubnetRefOwned {
-            ids: vec![id.clone()],
-        },
+        SubnetRef::Id(id) => SubnetRefOwned { ids: vec![id.clone()] },
         SubnetRef::Long(s) => SubnetRefOwned {
-            ids: std::iter::once(s.id.clone())
-                .chain(s.container_instance_subnet_id.clone())
-                .collect(),
+            ids: std::iter::once(s.id.clone()).chain(s.container_instance_subnet_id.clone()).collect(),
         },
     }
 }
 
 fn numbered(stem: &str, n: usize, count: usize) -> String {
-    if count <= 1 {
-        stem.to_string()
-    } else {
-        format!("{stem}{}", n + 1)
-    }
+    if count <= 1 { stem.to_string() } else { format!("{stem}{}", n + 1) }
 }
 
 fn numbered_deployment(d: &str, n: usize, count: usize) -> String {
-    if count <= 1 {
-        d.to_string()
-    } else {
-        format!("{d}-{}", n + 1)
-    }
+    if count <= 1 { d.to_string() } else { format!("{d}-{}", n + 1) }
 }
 
 /// Modules that use user parameters (`${params.X}` inside a module body) get them as
@@ -1904,14 +1536,7 @@ fn plumb_user_params(m: &mut Module, spec: &ImageSpec) {
             Some(ParameterType::Bool) => ParamType::Bool,
             _ => ParamType::String,
         };
-        m.param(
-            Param::new(
-                &name,
-                ty,
-                format!("Required. Value of the spec parameter `{name}`."),
-            ),
-            Expr::param(&name),
-        );
+        m.param(Param::new(&name, ty, format!("Required. Value of the spec parameter `{name}`.")), Expr::param(&name));
     }
 }
 
@@ -1922,9 +1547,7 @@ fn json_expr(v: &serde_json::Value) -> Expr {
         serde_json::Value::Number(n) => Expr::Int(n.as_i64().unwrap_or_default()),
         serde_json::Value::String(s) => Expr::str(s),
         serde_json::Value::Array(a) => Expr::Array(a.iter().map(json_expr).collect()),
-        serde_json::Value::Object(o) => {
-            Expr::Object(o.iter().map(|(k, v)| Prop::new(k, json_expr(v))).collect())
-        }
+        serde_json::Value::Object(o) => Expr::Object(o.iter().map(|(k, v)| Prop::new(k, json_expr(v))).collect()),
     }
 }
 

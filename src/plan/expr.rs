@@ -37,10 +37,7 @@ pub struct Prop {
 
 impl Prop {
     pub fn new(key: &str, value: Expr) -> Prop {
-        Prop {
-            key: Expr::Str(key.to_string()),
-            value,
-        }
+        Prop { key: Expr::Str(key.to_string()), value }
     }
 }
 
@@ -58,19 +55,13 @@ impl Expr {
         Expr::Ref(symbol.to_string(), vec!["id".into()])
     }
     pub fn prop_of(symbol: &str, path: &[&str]) -> Expr {
-        Expr::Ref(
-            symbol.to_string(),
-            path.iter().map(|s| s.to_string()).collect(),
-        )
+        Expr::Ref(symbol.to_string(), path.iter().map(|s| s.to_string()).collect())
     }
     pub fn output(module: &str, name: &str) -> Expr {
         Expr::ModuleOutput(module.to_string(), name.to_string())
     }
     pub fn rg_location() -> Expr {
-        Expr::Access(
-            Box::new(Expr::call("resourceGroup", vec![])),
-            "location".into(),
-        )
+        Expr::Access(Box::new(Expr::call("resourceGroup", vec![])), "location".into())
     }
     pub fn rg_id() -> Expr {
         Expr::Access(Box::new(Expr::call("resourceGroup", vec![])), "id".into())

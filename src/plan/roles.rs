@@ -70,15 +70,12 @@ impl Role {
                 "Microsoft.Compute/galleries/images/versions/read",
                 "Microsoft.Compute/galleries/images/versions/write",
             ],
-            Role::ManagedImageWriter => &[
-                "Microsoft.Compute/images/read",
-                "Microsoft.Compute/images/write",
-                "Microsoft.Compute/images/delete",
-            ],
-            Role::SubnetJoiner => &[
-                "Microsoft.Network/virtualNetworks/read",
-                "Microsoft.Network/virtualNetworks/subnets/join/action",
-            ],
+            Role::ManagedImageWriter => {
+                &["Microsoft.Compute/images/read", "Microsoft.Compute/images/write", "Microsoft.Compute/images/delete"]
+            }
+            Role::SubnetJoiner => {
+                &["Microsoft.Network/virtualNetworks/read", "Microsoft.Network/virtualNetworks/subnets/join/action"]
+            }
             _ => &[],
         }
     }

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Validate generated ARM templates (azuredeploy.json) against Azure's published schemas, offline.
+r"""Validate generated ARM templates (azuredeploy.json) against Azure's published schemas, offline.
 
 Usage:
     python arm_schema.py DIR [DIR...]     check every azuredeploy.json found under the DIRs
@@ -53,6 +53,13 @@ Schema normalisations (each a documented quirk of the generated ARM schemas)
      generator adds it to every resource; the REST specs do not require it (checked for
      imageTemplates and userAssignedIdentities, whose Bicep/ARM form has no `properties`).
      Requirements inside `properties` (e.g. imageTemplates' source, distribute) stay.
+  N7 `pattern`s are written for ECMA-262 regexes; the few Python's `re` rejects (a `-`
+     right after `\w` in a class, as in the galleries name pattern `[\w-._]`) get that
+     hyphen escaped, which is what ECMA-262 reads it as.
+Plus one ARM rule the schemas cannot express: a child type declared at top level
+(`Microsoft.Compute/galleries/images`) has a literal name with one segment per type level
+(`gal/ubuntu-22`); the name schema describes one segment, so only the last segment is
+matched against it, after checking the segment count.
 
 Strict (closed-world) pass
 --------------------------
@@ -155,13 +162,29 @@ def _is_expression_ref(node: Any) -> bool:
     return isinstance(node, dict) and node.get("$ref") == EXPRESSION_REF
 
 
+_ECMA_CLASS_HYPHEN = re.compile(r"(\\[wWdDsS])-")
+
+
+def _python_pattern(pattern: str) -> str:
+    """N7: make an ECMA-262 pattern acceptable to Python's `re` with the same meaning."""
+    try:
+        re.compile(pattern)
+        return pattern
+    except re.error:
+        fixed = _ECMA_CLASS_HYPHEN.sub(r"\1\\-", pattern)
+        re.compile(fixed)  # still broken: let the error surface at load time
+        return fixed
+
+
 def _normalise(node: Any) -> Any:
-    """Apply N1 and N2 recursively; returns a new tree."""
+    """Apply N1, N2 and N7 recursively; returns a new tree."""
     if isinstance(node, list):
         return [_normalise(item) for item in node]
     if not isinstance(node, dict):
         return node
     out = {key: _normalise(value) for key, value in node.items()}
+    if isinstance(out.get("pattern"), str):
+        out["pattern"] = _python_pattern(out["pattern"])
     if "oneOf" in out and any(_is_expression_ref(branch) for branch in out["oneOf"]):
         out["anyOf"] = out.pop("oneOf")  # N1
     if "allOf" in out:
@@ -281,20 +304,33 @@ def _short(text: str, limit: int = 240) -> str:
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
-def _explain(error: ValidationError) -> ValidationError:
-    """Descend from a oneOf/anyOf failure to the most informative leaf error.
+def _is_expression_schema(schema: Any) -> bool:
+    return isinstance(schema, dict) and schema.get("pattern") == r"^\[([^\[].*)?\]$"
 
-    A branch that failed only on `type` at the value itself (e.g. the expression branch
-    when the value is an object) says nothing useful, so those are set aside when other
-    branches got further; among the rest the deepest instance location wins.
+
+def _explain(error: ValidationError) -> tuple[str, tuple]:
+    """Message for an error, descending from oneOf/anyOf failures to the informative leaf.
+
+    Most values are `anyOf: [literal schema, ARM expression]`; "is not an expression" and
+    "wrong type at the value itself" say little, so a branch that got further into the
+    value wins, and ties go to the literal branch. The expression alternative, when it
+    was one of the options, is mentioned once at the end.
     """
+    expression_option = False
     while error.context:
-        candidates = [
-            e for e in error.context
-            if not (e.validator == "type" and len(e.relative_path) == 0)
-        ] or list(error.context)
-        error = max(candidates, key=lambda e: len(e.absolute_path))
-    return error
+        candidates = list(error.context)
+        expression_option |= any(_is_expression_schema(e.schema) for e in candidates)
+
+        def score(e: ValidationError) -> tuple:
+            shallow = len(e.relative_path) == 0
+            uninformative = shallow and (e.validator == "type" or _is_expression_schema(e.schema))
+            return (len(e.absolute_path), not uninformative, not _is_expression_schema(e.schema))
+
+        error = max(candidates, key=score)
+    message = error.message
+    if expression_option and not _is_expression_schema(error.schema):
+        message += " (nor is it an ARM expression '[...]')"
+    return _short(message), tuple(error.absolute_path)
 
 
 @dataclass
@@ -457,14 +493,10 @@ class Checker:
     def _schema_errors(self, validator: Any, instance: Any) -> Iterator[tuple[tuple, str]]:
         seen = set()
         for error in validator.iter_errors(instance):
-            leaf = _explain(error)
-            message = _short(leaf.message)
-            if leaf is not error and len(leaf.absolute_path) > len(error.absolute_path):
-                message += f" (while matching {error.validator} at {json_path(error.absolute_path)})"
-            key = (tuple(leaf.absolute_path), message)
-            if key not in seen:
-                seen.add(key)
-                yield tuple(leaf.absolute_path), message
+            message, path = _explain(error)
+            if (path, message) not in seen:
+                seen.add((path, message))
+                yield path, message
 
     def check_template(self, template: Any, file: str, report: Report, prefix: tuple = ()) -> None:
         if not isinstance(template, dict):
@@ -493,6 +525,23 @@ class Checker:
             return  # the skeleton already reported a missing/mistyped `resources`
         for sub, resource in entries:
             self.check_resource(resource, file, report, prefix + ("resources",) + sub, symbolic)
+
+    @staticmethod
+    def _last_name_segment(resource: dict, file: str, report: Report, path: tuple) -> dict:
+        """For a top-level child type with a literal 'parent/child' name, return a copy
+        whose name is the last segment (see module doc); otherwise the resource itself."""
+        rtype, name = resource.get("type"), resource.get("name")
+        if not (isinstance(rtype, str) and isinstance(name, str)) or name.startswith("["):
+            return resource
+        levels = rtype.count("/")  # Namespace/a/b -> 2 name segments
+        segments = name.split("/")
+        if len(segments) != levels:
+            report.violation(
+                file, path + ("name",),
+                f"name {name!r} has {len(segments)} segment(s); type {rtype} needs {levels}",
+            )
+            return resource
+        return {**resource, "name": segments[-1]} if levels > 1 else resource
 
     def check_resource(self, resource: Any, file: str, report: Report, path: tuple, symbolic: bool) -> None:
         if not isinstance(resource, dict):
@@ -524,11 +573,12 @@ class Checker:
         else:
             report.unchecked.append(f"{file}: {json_path(path)} {label}: not schema-checked (no local schema)")
 
+        body = self._last_name_segment(resource, file, report, path)
         schema = {"allOf": [{"$ref": u} for u in conjuncts]}
-        for sub, message in self._schema_errors(self.schemas.validator(schema), resource):
+        for sub, message in self._schema_errors(self.schemas.validator(schema), body):
             report.violation(file, path + sub, message)
         if self.strict and known is not None and not existing:
-            for sub, allowed in self.closed.unknown(resource, conjuncts).items():
+            for sub, allowed in self.closed.unknown(body, conjuncts).items():
                 report.violation(
                     file, path + sub,
                     f"unknown property {sub[-1]!r} (not declared by {label} schema; "

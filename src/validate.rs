@@ -252,7 +252,15 @@ impl<'s> Validator<'s> {
                 }
                 (None, Some(Value::Bool(false))) => {
                     let known: Vec<&str> = props.map(|p| p.keys().map(String::as_str).collect()).unwrap_or_default();
-                    self.report(unknown_key(&e.key, e.key_span, at.path, &known));
+                    let mut d = unknown_key(&e.key, e.key_span, at.path, &known);
+                    if d.label.as_deref() == Some("not a known key") {
+                        if let Some(home) = self.home_of(&e.key) {
+                            d = d
+                                .with_label(format!("`{}` belongs in {home}", e.key))
+                                .with_hint(format!("move it under {home}"));
+                        }
+                    }
+                    self.report(d);
                 }
                 (None, Some(extra)) if extra.is_object() => {
                     if let Some(v) = self.check(extra, &e.value, &child) {
@@ -433,6 +441,35 @@ impl<'s> Validator<'s> {
                 );
                 Some(None)
             }
+        }
+    }
+
+    /// Where a key that is unknown here belongs in the format, if it has one home:
+    /// `vmSize` at the top level belongs in `build`.
+    fn home_of(&self, key: &str) -> Option<String> {
+        // Spec keys a user reaches through these definitions; enough for the keys that are
+        // commonly put one level too high or too low.
+        const HOMES: &[(&str, &str)] = &[
+            ("ImageSpec", "the top level"),
+            ("Build", "`build`"),
+            ("Identity", "`identity`"),
+            ("Storage", "`storage`"),
+            ("Gallery", "`gallery`"),
+            ("ImageDefinition", "`gallery.image`"),
+            ("Validate", "`validate`"),
+            ("Optimize", "`optimize`"),
+            ("GalleryDistribution", "a `distribute: - gallery:` entry"),
+            ("Subnet", "`build.subnet`"),
+            ("Trigger", "`trigger`"),
+        ];
+        let homes: Vec<&str> = HOMES
+            .iter()
+            .filter(|(def, _)| self.defs.get(*def).and_then(|d| d.get("properties")).and_then(|p| p.get(key)).is_some())
+            .map(|(_, home)| *home)
+            .collect();
+        match homes.as_slice() {
+            [one] => Some((*one).to_string()),
+            _ => None,
         }
     }
 

@@ -103,17 +103,31 @@ pub fn check(cx: &mut Context) {
 }
 
 fn version(cx: &mut Context, at: &Path, v: &Version, spec: &crate::spec::ImageSpec) {
-    let Version::Text(t) = v else { return };
-    if has_references(t) || matches!(t.as_str(), "date" | "next" | "semver" | "latest" | "source") {
+    let triggered = spec.trigger.as_ref().is_some_and(|t| t.source_image);
+    let auto_run = spec.build.as_ref().and_then(|b| b.auto_run) == Some(true);
+    let deploy_time = crate::plan::deploy_time_scheme(Some(v)).is_some();
+    if deploy_time {
+        // The template holds the version computed when it was deployed; a trigger's
+        // second build would publish that version again.
+        if triggered {
+            cx.at(Code::FixedVersion, at, "a triggered rebuild reuses the version computed at deploy time, and fails")
+                .hint("with `trigger.sourceImage`, use `version: latest` (AIB numbers each build) or `source`");
+        }
         return;
     }
-    if explicit_version(cx, at, t) {
-        let rebuilds = spec.trigger.as_ref().is_some_and(|t| t.source_image)
-            || spec.build.as_ref().and_then(|b| b.auto_run) == Some(true);
-        if rebuilds {
-            cx.at(Code::FixedVersion, at, format!("every build publishes version `{t}`, so the second build fails"))
-                .hint("use `version: date` or `next`, or a `${params.imageVersion}` parameter");
-        }
+    let Version::Text(t) = v else { return };
+    if has_references(t) || matches!(t.as_str(), "latest" | "source") {
+        return;
+    }
+    if explicit_version(cx, at, t) && (triggered || auto_run) {
+        let why = if triggered { "every triggered build" } else { "every new template's automatic build" };
+        cx.at(Code::FixedVersion, at, format!("{why} publishes version `{t}`, so the second one fails")).hint(
+            if triggered {
+                "use `version: latest` so AIB numbers each build"
+            } else {
+                "use `version: date` or `next`, or `${params.imageVersion}`"
+            },
+        );
     }
 }
 

@@ -131,12 +131,21 @@ pub fn check(cx: &mut Context) {
             Some(crate::spec::SubnetRef::Long(s)) => {
                 resource_id(cx, &at.join("subnet").join("id"), &s.id, "Microsoft.Network/virtualNetworks/subnets");
                 if let Some(ci) = &s.container_instance_subnet_id {
-                    resource_id(
-                        cx,
-                        &at.join("subnet").join("containerInstanceSubnetId"),
-                        ci,
-                        "Microsoft.Network/virtualNetworks/subnets",
-                    );
+                    let ci_at = at.join("subnet").join("containerInstanceSubnetId");
+                    resource_id(cx, &ci_at, ci, "Microsoft.Network/virtualNetworks/subnets");
+                    let vnet = |id: &str| id.to_ascii_lowercase().rsplit_once("/subnets/").map(|(v, _)| v.to_string());
+                    if vnet(ci).is_some() && vnet(ci) != vnet(&s.id) {
+                        cx.at(Code::Subnet, &ci_at, "the container-instance subnet is in another virtual network than the build subnet")
+                            .hint("use a subnet of the build subnet's virtual network, delegated to Microsoft.ContainerInstance/containerGroups");
+                    }
+                    if s.proxy_vm_size.is_some() {
+                        cx.at_key(
+                            Code::Subnet,
+                            &at.join("subnet").join("proxyVmSize"),
+                            "`proxyVmSize` does not apply with `containerInstanceSubnetId`",
+                        )
+                        .hint("AIB's isolated build uses no proxy VM; remove `proxyVmSize`");
+                    }
                 }
             }
             None => {}

@@ -8,10 +8,27 @@ use crate::node::{Kind, Node, Path, Scalar, Seg};
 use crate::params::{bad_references, is_name, references};
 use crate::spec::ParameterType;
 
-/// Keys whose string values are never scanned: script text is the script's own business.
-const CONTENT_KEYS: &[&str] = &["inline", "parameters"];
-/// Keys that must be known when compiling (they decide what is generated or hashed).
-const COMPILE_TIME_KEYS: &[&str] = &["name", "os", "script", "source", "type", "existing", "imageId", "subnet", "id"];
+/// Keys whose string values are never scanned: commands are the script's own business
+/// (PowerShell and shell use `${…}` themselves), so they stay literal.
+const CONTENT_KEYS: &[&str] =
+    &["inline", "parameters", "command", "checkCommand", "searchCriteria", "filters", "validExitCodes"];
+/// Keys that must be known when compiling (they decide what is generated, where, or what
+/// is hashed).
+const COMPILE_TIME_KEYS: &[&str] = &[
+    "os",
+    "script",
+    "source",
+    "type",
+    "existing",
+    "imageId",
+    "subnet",
+    "id",
+    "containerInstanceSubnetId",
+    "resourceGroup",
+    "stagingResourceGroup",
+    "vmIdentities",
+    "sha256",
+];
 
 pub fn check(cx: &mut Context) {
     let declared: Vec<String> = cx.spec.parameters.keys().cloned().collect();
@@ -95,6 +112,7 @@ fn walk(cx: &mut Context, node: &Node, path: &Path, declared: &[String], used: &
             if refs.is_empty() {
                 return;
             }
+            let top_name = path.0 == [Seg::Key("name".into())];
             let key = path
                 .0
                 .iter()
@@ -106,13 +124,15 @@ fn walk(cx: &mut Context, node: &Node, path: &Path, declared: &[String], used: &
                 .unwrap_or("");
             // Keys of tag maps are free-form names; only the fixed keys above are special.
             let in_tags = path.0.iter().any(|s| matches!(s, Seg::Key(k) if k == "tags" || k == "artifactTags" || k == "managedResourceTags" || k == "features"));
-            if COMPILE_TIME_KEYS.contains(&key) && !in_tags {
+            if (top_name || COMPILE_TIME_KEYS.contains(&key)) && !in_tags {
                 cx.at(
                     Code::ParameterNotAllowed,
                     path,
                     format!("`{}` must be known when compiling, so it cannot use a parameter", path.dotted()),
                 )
-                .hint("write the value itself here; parameters suit locations, versions, sizes and tags");
+                .hint("write the value itself here; parameters suit locations, versions, sizes, names and tags");
+                // Counted as used: the one problem is the place, not an unused declaration.
+                used.extend(refs.into_iter().filter(|r| declared.contains(r)));
                 return;
             }
             for r in refs {

@@ -106,6 +106,9 @@ fn deployment(m: &Module, plan: &Plan) -> Value {
     d.insert("type".into(), json!("Microsoft.Resources/deployments"));
     d.insert("apiVersion".into(), json!(api::DEPLOYMENTS));
     d.insert("name".into(), json!(m.deployment));
+    if let Some(c) = &m.condition {
+        d.insert("condition".into(), value(c, &main));
+    }
     if let Some(s) = &m.scope {
         if !s.subscription.is_empty() {
             d.insert("subscriptionId".into(), json!(s.subscription));
@@ -272,10 +275,11 @@ fn value(e: &Expr, scope: &Scope) -> Value {
     }
 }
 
-/// A literal string that starts with `[` would be read as an expression; ARM's escape
-/// is a doubled `[[`.
+/// ARM reads a string as an expression only when it starts with `[` and ends with `]`;
+/// such a literal is escaped by doubling the opening bracket. Anything else is literal as
+/// it stands (`[Net.ServicePointManager]::…` must not gain a bracket).
 fn escape_literal(s: &str) -> String {
-    if s.starts_with('[') { format!("[{s}") } else { s.to_string() }
+    if s.starts_with('[') && s.ends_with(']') { format!("[{s}") } else { s.to_string() }
 }
 
 /// An ARM expression (without the surrounding brackets).
@@ -339,6 +343,8 @@ fn expr(e: &Expr, scope: &Scope) -> String {
             format!("format({})", all.join(", "))
         }
         Expr::Commented(_, v) => expr(v, scope),
+        // ARM evaluates only the branch taken, so a reference to an undeployed module is safe.
+        Expr::Cond(c, a, b) => format!("if({}, {}, {})", expr(c, scope), expr(a, scope), expr(b, scope)),
     }
 }
 
@@ -353,6 +359,10 @@ mod tests {
     #[test]
     fn literals_that_look_like_expressions_are_escaped() {
         assert_eq!(escape_literal("[not an expression]"), "[[not an expression]");
+        assert_eq!(
+            escape_literal("[Net.ServicePointManager]::SecurityProtocol"),
+            "[Net.ServicePointManager]::SecurityProtocol"
+        );
         assert_eq!(escape_literal("plain"), "plain");
     }
 
@@ -370,6 +380,7 @@ mod tests {
             resources: vec![],
             outputs: vec![],
             depends_on: vec![],
+            condition: None,
         };
         assert_eq!(expr(&plan_less, &Scope::Module(&m)), "format('it''s {{{0}}}', parameters('x'))");
     }

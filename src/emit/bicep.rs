@@ -57,7 +57,9 @@ pub fn emit(plan: &Plan) -> Vec<File> {
         "outputs": plan.outputs.iter().map(output).collect::<Vec<_>>(),
     });
     files.push(File { path: "main.bicep".into(), text: render(reg, "main", &main) });
-    let values: Vec<String> = plan.params.iter().map(param_value).collect();
+    // Parameters with a default need no line unless the spec knows a value.
+    let values: Vec<String> =
+        plan.params.iter().filter(|p| p.value.is_some() || p.default.is_none()).map(param_value).collect();
     let bicepparam = json!({ "generator": main["generator"], "values": values });
     files.push(File { path: "main.bicepparam".into(), text: render(reg, "main.bicepparam", &bicepparam) });
     let mut seen: Vec<&str> = Vec::new();
@@ -70,6 +72,7 @@ pub fn emit(plan: &Plan) -> Vec<File> {
             "name": string(&title(&m.file)),
             "description": string(&m.description),
             "generator": main["generator"],
+            "existing": m.resources.first().is_some_and(|r| r.existing),
             "params": m.params.iter().map(param).collect::<Vec<_>>(),
             "resources": m.resources.iter().map(|r| resource(r, m)).collect::<Vec<_>>(),
             "outputs": m.outputs.iter().map(output).collect::<Vec<_>>(),
@@ -185,8 +188,9 @@ fn module_call(m: &Module) -> serde_json::Value {
             explicit.iter().map(|d| format!("    {d}")).collect::<Vec<_>>().join("\n")
         ));
     }
+    let condition = m.condition.as_ref().map(|c| format!("if ({}) ", expr(c, 0))).unwrap_or_default();
     let text = format!(
-        "module {} 'modules/{}.bicep' = {{\n{}\n}}",
+        "module {} 'modules/{}.bicep' = {condition}{{\n{}\n}}",
         m.symbol,
         m.file,
         body.iter().map(|l| format!("  {l}")).collect::<Vec<_>>().join("\n")
@@ -308,6 +312,7 @@ pub fn expr(e: &Expr, indent: usize) -> String {
             out
         }
         Expr::Commented(_, v) => expr(v, indent),
+        Expr::Cond(c, a, b) => format!("{} ? {} : {}", expr(c, indent), expr(a, indent), expr(b, indent)),
     }
 }
 

@@ -13,6 +13,14 @@ use crate::spec::*;
 
 const PRINCIPAL: &str = "principalId";
 
+/// The switch for the two phases of a deploy (see `main_params`).
+const DEPLOY_TEMPLATE: &str = "deployImageTemplate";
+
+/// A value of the image template module, or `''` in the first phase, when it is not deployed.
+fn when_deployed(e: Expr) -> Expr {
+    Expr::Cond(Box::new(Expr::param(DEPLOY_TEMPLATE)), Box::new(e), Box::new(Expr::str("")))
+}
+
 /// The run output name a distribution gets when the spec gives none.
 pub fn default_run_output_name(image: &str, d: &Distribution) -> String {
     let suffix = match d {
@@ -41,7 +49,10 @@ pub fn build(spec: &ImageSpec, base_dir: &FsPath, spec_file: &str) -> Result<Pla
     let (template, hash) = b.image_template(&identity, artifacts_url, &gallery_image_ids);
     b.modules.push(template);
     for m in &mut b.modules {
-        plumb_user_params(m, spec);
+        if m.symbol != "imageTemplate" {
+            plumb_user_params(m, spec);
+        }
+        simplify_module(m, spec);
     }
 
     let outputs = vec![
@@ -49,13 +60,13 @@ pub fn build(spec: &ImageSpec, base_dir: &FsPath, spec_file: &str) -> Result<Pla
             name: "imageTemplateName".into(),
             ty: ParamType::String,
             description: "Name of the image template. It carries a hash of the template's content, because AIB templates are immutable.".into(),
-            value: Expr::output("imageTemplate", "name"),
+            value: when_deployed(Expr::output("imageTemplate", "name")),
         },
         Output {
             name: "imageTemplateResourceId".into(),
             ty: ParamType::String,
             description: "Resource ID of the image template; start a build with POST {id}/run.".into(),
-            value: Expr::output("imageTemplate", "resourceId"),
+            value: when_deployed(Expr::output("imageTemplate", "resourceId")),
         },
         Output {
             name: "identityPrincipalId".into(),
@@ -111,6 +122,7 @@ fn module(symbol: &str, file: &str, image: &str, description: &str) -> Module {
         resources: Vec::new(),
         outputs: Vec::new(),
         depends_on: Vec::new(),
+        condition: None,
     }
 }
 
@@ -302,6 +314,16 @@ impl Builder<'_> {
             p.value = self.spec.location.as_ref().map(Expr::str);
             self.params.insert(0, p);
         }
+        // AIB downloads scripts and checks its identity's roles when the template is
+        // created. A deploy therefore runs twice: first everything but the template (then
+        // upload, and let role assignments propagate), then the whole.
+        let mut p = Param::new(
+            DEPLOY_TEMPLATE,
+            ParamType::Bool,
+            "Optional. False deploys everything but the image template: the first phase, after which artifacts are uploaded and role assignments propagate.",
+        );
+        p.default = Some(Expr::Bool(true));
+        self.params.push(p);
         if self.needs_image_version_param() && !self.has_param("imageVersion") {
             let mut p = Param::new(
                 "imageVersion",
@@ -444,7 +466,11 @@ impl Builder<'_> {
             "artifacts",
             "artifacts",
             &image,
-            "Private storage for the build's scripts and files: no anonymous access, no shared keys, TLS 1.2, https only. AIB reads one container through its identity.",
+            if storage.existing.is_some() {
+                "The existing storage account for the build's scripts and files. AIB reads one container through its identity."
+            } else {
+                "Private storage for the build's scripts and files: no anonymous access, no shared keys, TLS 1.2, https only. AIB reads one container through its identity."
+            },
         );
         let sa = "storageAccount";
         if let Some(id) = &storage.existing {
@@ -897,6 +923,7 @@ impl Builder<'_> {
             "The Azure Image Builder template: source, customization, validation and distribution of the image.",
         );
         m.depends_on = self.modules.iter().filter(|x| x.symbol != "identity").map(|x| x.symbol.clone()).collect();
+        m.condition = Some(Expr::param(DEPLOY_TEMPLATE));
         self.located(&mut m);
         m.param(
             Param::new(
@@ -1083,6 +1110,9 @@ impl Builder<'_> {
         m.output("name", ParamType::String, "Name of the image template.", Expr::prop_of("imageTemplate", &["name"]));
         m.output("resourceId", ParamType::String, "Resource ID of the image template.", Expr::id_of("imageTemplate"));
 
+        // User parameters inside the template must be module parameters before the name is
+        // derived, so that their deploy-time values take part in it.
+        plumb_user_params(&mut m, spec);
         // The name carries a hash of everything that decides the template's content: AIB
         // rejects most updates, so different content must mean a different template.
         let mut hasher = Sha256::new();
@@ -1511,6 +1541,44 @@ fn numbered_deployment(d: &str, n: usize, count: usize) -> String {
 
 /// Modules that use user parameters (`${params.X}` inside a module body) get them as
 /// module parameters, passed through from main.
+/// `'${name}'` is just `name` when the parameter is a string (Bicep's linter flags the
+/// needless interpolation); int and bool parameters keep it, as it converts them.
+fn simplify(e: &mut Expr, spec: &ImageSpec) {
+    if let Expr::Interp(parts) = e {
+        if let [Expr::Param(p)] = parts.as_slice() {
+            let is_string = spec.parameters.get(p).is_none_or(|d| d.kind == ParameterType::String);
+            if is_string {
+                *e = Expr::Param(p.clone());
+                return;
+            }
+        }
+    }
+    match e {
+        Expr::Array(items) | Expr::Call(_, items) | Expr::Interp(items) => {
+            items.iter_mut().for_each(|i| simplify(i, spec))
+        }
+        Expr::Object(props) => props.iter_mut().for_each(|p| {
+            simplify(&mut p.key, spec);
+            simplify(&mut p.value, spec);
+        }),
+        Expr::Access(inner, _) | Expr::Commented(_, inner) => simplify(inner, spec),
+        Expr::Cond(c, a, b) => {
+            simplify(c, spec);
+            simplify(a, spec);
+            simplify(b, spec);
+        }
+        _ => {}
+    }
+}
+
+fn simplify_module(m: &mut Module, spec: &ImageSpec) {
+    for r in &mut m.resources {
+        simplify(&mut r.name, spec);
+        r.body.iter_mut().for_each(|p| simplify(&mut p.value, spec));
+    }
+    m.args.iter_mut().for_each(|(_, e)| simplify(e, spec));
+}
+
 fn plumb_user_params(m: &mut Module, spec: &ImageSpec) {
     let declared: Vec<String> = m.params.iter().map(|p| p.name.clone()).collect();
     let mut needed: Vec<String> = Vec::new();

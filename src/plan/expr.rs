@@ -26,6 +26,8 @@ pub enum Expr {
     Interp(Vec<Expr>),
     /// A value with a line comment above it (in Bicep; ARM drops it).
     Commented(String, Box<Expr>),
+    /// `condition ? then : else`.
+    Cond(Box<Expr>, Box<Expr>, Box<Expr>),
 }
 
 /// An object property. The key may be an expression (`'${identityId}': {}`).
@@ -108,6 +110,11 @@ impl Expr {
             }),
             Expr::Call(_, args) | Expr::Interp(args) => args.iter().for_each(|e| e.visit(f)),
             Expr::Access(e, _) | Expr::Commented(_, e) => e.visit(f),
+            Expr::Cond(c, a, b) => {
+                c.visit(f);
+                a.visit(f);
+                b.visit(f);
+            }
             _ => {}
         }
     }

@@ -10,7 +10,7 @@ mod build;
 mod expr;
 mod roles;
 
-pub use build::{build, default_run_output_name};
+pub use build::{build, default_run_output_name, deploy_time_scheme};
 pub use expr::{Expr, Prop};
 pub use roles::Role;
 
@@ -138,6 +138,8 @@ pub struct Module {
     /// Modules that must finish first though no value flows (role assignments before
     /// the template that relies on them).
     pub depends_on: Vec<String>,
+    /// Deployed only when this (main) expression is true.
+    pub condition: Option<Expr>,
 }
 
 #[derive(Debug, Clone, PartialEq)]

@@ -68,8 +68,7 @@ pub fn load_str(path: &FsPath, text: String, format: Format) -> Document {
     let (root, diags) = loader::parse(file, &doc.sources.get(file).expect("just added").text, format);
     doc.diags.extend(diags);
     let Some(root) = root else { return doc };
-    let schema = schema::schema();
-    let mut v = Validator::new(&schema, format);
+    let mut v = Validator::new(schema::cached(), format);
 
     if !matches!(root.kind, Kind::Map(_)) {
         doc.diags.push(

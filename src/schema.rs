@@ -12,6 +12,12 @@ use crate::spec::{ImageFamily, ImageSpec};
 pub const SCHEMA_PATH: &str = "schema/aibc.schema.json";
 pub const SCHEMA_ID: &str = "https://aibc.dev/schema/aibc.schema.json";
 
+/// The schema, generated once per process: every spec load checks against it.
+pub fn cached() -> &'static Value {
+    static SCHEMA: std::sync::OnceLock<Value> = std::sync::OnceLock::new();
+    SCHEMA.get_or_init(schema)
+}
+
 /// The schema as a JSON value: a root that is either one image or a family.
 pub fn schema() -> Value {
     let mut generator = SchemaSettings::draft2020_12().into_generator();

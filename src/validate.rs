@@ -39,8 +39,9 @@ impl<'s> Validator<'s> {
     /// deserialize: unknown keys and wrongly typed values are left out, so that typed
     /// decoding (and the semantic rules after it) can still run on the rest.
     pub fn check_def(&mut self, def: &str, node: &Node, path: &Path) -> Option<Value> {
-        let schema = self.defs.get(def)?.clone();
-        self.check(&schema, node, &At { path, owner: node.span })
+        let defs = self.defs;
+        let schema = defs.get(def)?;
+        self.check(schema, node, &At { path, owner: node.span })
     }
 
     fn resolve<'v>(&self, schema: &'v Value) -> &'v Value

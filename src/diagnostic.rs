@@ -45,7 +45,7 @@ codes! {
     TemplateName = "AIB101", Error, "The image name cannot name an image template.";
     StorageAccountName = "AIB102", Error, "Storage account names are 3-24 lowercase letters and digits.";
     GalleryName = "AIB103", Error, "Compute Gallery names are letters, digits, periods and underscores.";
-    ImageDefinitionName = "AIB104", Error, "Image definition names are letters, digits, hyphens and periods.";
+    ImageDefinitionName = "AIB104", Error, "Image definition names are letters, digits, hyphens, periods and underscores.";
     RunOutputName = "AIB105", Error, "runOutputName must match ^[A-Za-z0-9-_.]{1,64}$.";
     IdentityName = "AIB106", Error, "User-assigned identity names are 3-128 letters, digits, hyphens and underscores.";
     ContainerName = "AIB107", Error, "Blob container names are 3-63 lowercase letters, digits and single hyphens.";
@@ -113,7 +113,7 @@ impl Diagnostic {
 /// Sorts by place and drops exact repeats (a family's shared defaults are checked once per
 /// image, so the same problem would otherwise be reported once per image).
 pub fn normalize(diags: &mut Vec<Diagnostic>) {
-    diags.sort_by(|a, b| (a.span.file, a.span.start, a.code).cmp(&(b.span.file, b.span.start, b.code)));
+    diags.sort_by_key(|d| (d.span.file, d.span.start, d.code));
     diags.dedup_by(|a, b| a.code == b.code && a.span == b.span && a.message == b.message);
 }
 

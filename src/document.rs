@@ -64,10 +64,19 @@ pub fn load_str(path: &FsPath, text: String, format: Format) -> Document {
     let base_dir = path.parent().map(FsPath::to_path_buf).unwrap_or_default();
     // A byte-order mark is legal at the start of YAML/JSON files saved by Windows tools.
     let text = text.strip_prefix('\u{feff}').map(str::to_string).unwrap_or(text);
+    // YAML counts a lone CR as a line break; normalising keeps every line:col in step with
+    // what editors show.
+    let text = if text.contains('\r') { text.replace("\r\n", "\n").replace('\r', "\n") } else { text };
+    let text = match format {
+        Format::Json => loader::rewrite_surrogate_escapes(&text).into_owned(),
+        Format::Yaml => text,
+    };
     let file = doc.sources.add(path.to_path_buf(), text);
     let (root, diags) = loader::parse(file, &doc.sources.get(file).expect("just added").text, format);
+    let syntax_error = diags.iter().any(|d| d.code == Code::Syntax);
     doc.diags.extend(diags);
-    let Some(root) = root else { return doc };
+    // After a syntax error the tree is partial; checking it would only add noise.
+    let Some(root) = root.filter(|_| !syntax_error) else { return doc };
     let mut v = Validator::new(schema::cached(), format);
 
     if !matches!(root.kind, Kind::Map(_)) {
@@ -82,7 +91,7 @@ pub fn load_str(path: &FsPath, text: String, format: Format) -> Document {
         return doc;
     }
 
-    if root.get("images").is_some() {
+    if root.get("images").is_some() || root.get("defaults").is_some() {
         v.check_def("ImageFamily", &root, &Path::root());
         let defaults = root.get("defaults").filter(|d| matches!(d.kind, Kind::Map(_))).cloned();
         if let Some(Kind::Seq(items)) = root.get("images").map(|n| &n.kind) {

@@ -61,8 +61,20 @@ struct Builder {
 
 /// A container being built: a sequence, or a mapping waiting for a key or a value.
 enum Frame {
-    Seq { items: Vec<Node>, span: Span, anchor: usize },
-    Map { entries: Vec<Entry>, pending: Option<(String, Span)>, span: Span, anchor: usize, merges: Vec<Node> },
+    Seq {
+        items: Vec<Node>,
+        span: Span,
+        anchor: usize,
+    },
+    Map {
+        entries: Vec<Entry>,
+        /// Keys seen, for duplicate detection in constant time (a mapping may be large).
+        seen: HashMap<String, u32>,
+        pending: Option<(String, Span)>,
+        span: Span,
+        anchor: usize,
+        merges: Vec<Node>,
+    },
 }
 
 impl Builder {
@@ -88,9 +100,15 @@ impl Builder {
                 Ok(e) => e,
                 Err(e) => {
                     let m = e.marker();
-                    let span = Span::point(self.file, m.line() as u32, m.col() as u32 + 1);
+                    let (line, col) = error_position(text, m.line(), m.col(), e.info());
                     let what = if self.format == Format::Json { "JSON" } else { "YAML" };
-                    self.error(span, Code::Syntax, format!("this is not valid {what}: {}", e.info()));
+                    let d = Diagnostic::new(
+                        Code::Syntax,
+                        Span::point(self.file, line, col),
+                        format!("this is not valid {what}: {}", e.info()),
+                    )
+                    .with_hint(syntax_hint(e.info(), self.format));
+                    self.diags.push(d);
                     return None;
                 }
             };
@@ -126,10 +144,8 @@ impl Builder {
                 },
                 Event::Scalar(value, style, anchor, tag) => {
                     let node = match tag {
-                        Some(t)
-                            if !(t.handle == "tag:yaml.org,2002:" && t.suffix == "str")
-                                && !(t.handle == "!!" && t.suffix == "str") =>
-                        {
+                        // `!!str` is the one tag with a meaning here (force a string).
+                        Some(t) if !(t.suffix == "str" && (t.handle == "tag:yaml.org,2002:" || t.handle == "!!")) => {
                             self.error(
                                 span,
                                 Code::Syntax,
@@ -161,7 +177,14 @@ impl Builder {
                         self.error(span, Code::Syntax, format!("values nest deeper than {MAX_DEPTH} levels"));
                         return None;
                     }
-                    stack.push(Frame::Map { entries: Vec::new(), pending: None, span, anchor, merges: Vec::new() });
+                    stack.push(Frame::Map {
+                        entries: Vec::new(),
+                        seen: HashMap::new(),
+                        pending: None,
+                        span,
+                        anchor,
+                        merges: Vec::new(),
+                    });
                     None
                 }
                 Event::SequenceEnd => match stack.pop() {
@@ -204,7 +227,7 @@ impl Builder {
             match stack.last_mut() {
                 None => root = Some(node),
                 Some(Frame::Seq { items, .. }) => items.push(node),
-                Some(Frame::Map { entries, pending, merges, .. }) => match pending.take() {
+                Some(Frame::Map { entries, seen, pending, merges, .. }) => match pending.take() {
                     None => {
                         let key = match &node.kind {
                             Kind::Scalar(Scalar::Str(s)) => s.clone(),
@@ -235,8 +258,7 @@ impl Builder {
                                     ));
                                 }
                             }
-                        } else if let Some(first) = entries.iter().find(|e| e.key == key) {
-                            let first_line = first.key_span.start.line;
+                        } else if let Some(&first_line) = seen.get(&key) {
                             self.diags.push(
                                 Diagnostic::new(
                                     Code::DuplicateKey,
@@ -246,6 +268,7 @@ impl Builder {
                                 .with_hint(format!("the first `{key}` is on line {first_line}; keep one of them")),
                             );
                         } else {
+                            seen.insert(key.clone(), key_span.start.line);
                             entries.push(Entry { key, key_span, value: node });
                         }
                     }
@@ -279,6 +302,78 @@ impl Builder {
         let raw = (self.format == Format::Yaml).then(|| value.to_string());
         Node { kind: Kind::Scalar(kind), span, raw }
     }
+}
+
+/// Where to show a parser error: on a real character. The parser reports end-of-input
+/// errors on the line after the last, and tab errors just after the tab.
+fn error_position(text: &str, line: usize, col: usize, info: &str) -> (u32, u32) {
+    let lines: Vec<&str> = text.split('\n').collect();
+    let last = lines.iter().rposition(|l| !l.trim().is_empty()).unwrap_or(0);
+    if line == 0 || line > last + 1 {
+        let l = lines.get(last).copied().unwrap_or("");
+        return (last as u32 + 1, l.chars().count() as u32 + 1);
+    }
+    let here = lines[line - 1];
+    if info.contains("tab") {
+        if let Some(i) = here.chars().position(|c| c == '\t') {
+            return (line as u32, i as u32 + 1);
+        }
+    }
+    (line as u32, col as u32 + 1)
+}
+
+/// A fix for the commonest parser complaints.
+fn syntax_hint(info: &str, format: Format) -> String {
+    let info = info.to_ascii_lowercase();
+    if info.contains("tab") {
+        "indent with spaces; YAML does not allow tabs for indentation".into()
+    } else if info.contains("quoted scalar")
+        || info.contains("unexpected end of stream")
+        || info.contains("while scanning a quoted")
+    {
+        "a quote, bracket or brace opened before here is not closed".into()
+    } else if info.contains("indentation") || info.contains("mapping values are not allowed") {
+        "check the indentation: keys of one mapping line up, and a value on the next line is indented further".into()
+    } else if format == Format::Json {
+        "check for a missing comma, quote or closing bracket just before here".into()
+    } else {
+        "check indentation, quoting and `key: value` spacing just before here".into()
+    }
+}
+
+/// JSON may escape characters outside the Basic Multilingual Plane as UTF-16 surrogate
+/// pairs (`\ud83e\udd80`, as Python's json.dumps writes them); YAML cannot. Rewrites such
+/// pairs to YAML's 8-digit escape before parsing.
+pub fn rewrite_surrogate_escapes(text: &str) -> std::borrow::Cow<'_, str> {
+    if !text.contains("\\u") && !text.contains("\\U") {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let hex4 = |s: &str| -> Option<u32> {
+        s.get(..4).filter(|h| h.chars().all(|c| c.is_ascii_hexdigit())).and_then(|h| u32::from_str_radix(h, 16).ok())
+    };
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(i) = rest.find('\\') {
+        out.push_str(&rest[..i]);
+        let after = &rest[i + 1..];
+        if let Some(hi) = after.strip_prefix('u').and_then(hex4).filter(|h| (0xD800..0xDC00).contains(h)) {
+            let tail = &after[5..];
+            if let Some(lo) = tail.strip_prefix("\\u").and_then(hex4).filter(|l| (0xDC00..0xE000).contains(l)) {
+                let c = 0x10000 + ((hi - 0xD800) << 10) + (lo - 0xDC00);
+                out.push_str(&format!("\\U{c:08X}"));
+                rest = &tail[6..];
+                continue;
+            }
+        }
+        // Any other escape (including `\\`) is copied whole, so its second character
+        // is never taken for the start of another escape.
+        let len = after.chars().next().map_or(0, char::len_utf8);
+        out.push('\\');
+        out.push_str(&after[..len]);
+        rest = &after[len..];
+    }
+    out.push_str(rest);
+    std::borrow::Cow::Owned(out)
 }
 
 fn parse_number(v: &str) -> Option<Scalar> {
@@ -388,6 +483,24 @@ mod tests {
         let (n, d) = load(&s);
         assert!(n.is_none());
         assert_eq!(d[0].code, Code::Syntax);
+    }
+
+    #[test]
+    fn json_surrogate_pairs_are_accepted() {
+        let (n, d) =
+            parse(0, &rewrite_surrogate_escapes(r#"{"a": "crab \ud83e\udd80", "b": "\\ud83e"}"#), Format::Json);
+        assert!(d.is_empty(), "{d:?}");
+        let n = n.unwrap();
+        assert_eq!(n.get("a").unwrap().as_str(), Some("crab \u{1f980}"));
+        assert_eq!(n.get("b").unwrap().as_str(), Some("\\ud83e"));
+    }
+
+    #[test]
+    fn errors_point_at_real_characters() {
+        let (_, d) = load("a: [1, 2");
+        assert_eq!((d[0].span.start.line, d[0].span.start.col), (1, 9));
+        let (_, d) = load("a:\n\tb: 1\n");
+        assert_eq!((d[0].span.start.line, d[0].span.start.col), (2, 1));
     }
 
     #[test]

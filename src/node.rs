@@ -172,6 +172,19 @@ impl Node {
         }
     }
 
+    /// The node at `path`, if it exists.
+    pub fn locate_node(&self, path: &Path) -> Option<&Node> {
+        let mut node = self;
+        for seg in &path.0 {
+            node = match (seg, &node.kind) {
+                (Seg::Key(k), Kind::Map(entries)) => &entries.iter().find(|e| &e.key == k)?.value,
+                (Seg::Index(i), Kind::Seq(items)) => items.get(*i)?,
+                _ => return None,
+            };
+        }
+        Some(node)
+    }
+
     /// Converts to plain JSON, with scalars as the parser typed them.
     pub fn to_json(&self) -> serde_json::Value {
         use serde_json::Value;

@@ -73,6 +73,10 @@ impl<'s> Validator<'s> {
             if let Some(s) = self.coerce_to_string(&types, node) {
                 return self.check_string(schema, s, node, at);
             }
+            if node.as_str().is_some_and(crate::params::has_references) {
+                self.report(not_a_parameter_place(node, at));
+                return None;
+            }
             self.report(wrong_type(node, &types, at));
             return None;
         }
@@ -156,6 +160,10 @@ impl<'s> Validator<'s> {
         if allowed.contains(value) {
             return Some(value.clone());
         }
+        if value.as_str().is_some_and(crate::params::has_references) {
+            self.report(not_a_parameter_place(node, at));
+            return None;
+        }
         let names: Vec<String> =
             allowed.iter().map(|v| v.as_str().map(str::to_string).unwrap_or_else(|| v.to_string())).collect();
         let shown = value.as_str().map(str::to_string).unwrap_or_else(|| value.to_string());
@@ -195,7 +203,11 @@ impl<'s> Validator<'s> {
                 Diagnostic::new(
                     Code::OutOfRange,
                     node.span,
-                    format!("`{}` is {}, outside the allowed range", at.path.dotted(), fmt_num(n)),
+                    format!(
+                        "`{}` is {}, outside the allowed range",
+                        at.path.dotted(),
+                        node.raw.clone().unwrap_or_else(|| fmt_num(n))
+                    ),
                 )
                 .with_label(format!("must be {range}"))
                 .with_hint(format!("set `{}` to a value {range}", at.path.dotted())),
@@ -217,7 +229,11 @@ impl<'s> Validator<'s> {
                     at.owner,
                     format!("`{}` needs at least {min} item{}", at.path.dotted(), if min == 1 { "" } else { "s" }),
                 )
-                .with_hint("add an item, or remove the key"),
+                .with_hint(format!(
+                    "add at least {min} item{} under `{}`",
+                    if min == 1 { "" } else { "s" },
+                    at.path.dotted()
+                )),
             );
         }
         let item_schema = schema.get("items").cloned().unwrap_or(Value::Bool(true));
@@ -277,15 +293,26 @@ impl<'s> Validator<'s> {
         for req in schema.get("required").and_then(Value::as_array).into_iter().flatten().filter_map(Value::as_str) {
             if !entries.iter().any(|e| e.key == req) {
                 complete = false;
-                let desc = props
-                    .and_then(|p| p.get(req))
-                    .map(|s| self.resolve(s))
+                // `image:` for `images:` is reported once, as a misspelling.
+                let near_miss = entries
+                    .iter()
+                    .any(|e| props.is_some_and(|p| !p.contains_key(&e.key)) && suggest(&e.key, [req]).is_some());
+                if near_miss {
+                    continue;
+                }
+                let prop = props.and_then(|p| p.get(req));
+                let desc = prop
                     .and_then(|s| s.get("description"))
+                    .or_else(|| prop.map(|s| self.resolve(s)).and_then(|s| s.get("description")))
                     .and_then(Value::as_str);
                 let mut d = Diagnostic::new(
                     Code::MissingKey,
                     at.owner,
-                    format!("`{}` is missing the required key `{req}`", at.path.dotted()),
+                    if at.path.0.is_empty() {
+                        format!("the spec is missing the required key `{req}`")
+                    } else {
+                        format!("`{}` is missing the required key `{req}`", at.path.dotted())
+                    },
                 )
                 .with_label(format!("add `{req}` here"));
                 if let Some(desc) = desc {
@@ -300,10 +327,8 @@ impl<'s> Validator<'s> {
 
     fn check_union(&mut self, schema: &Value, branches: &[Value], node: &Node, at: &At) -> Option<Value> {
         let resolved: Vec<&Value> = branches.iter().map(|b| self.resolve(b)).collect();
-        if matches!(node.kind, Kind::Scalar(Scalar::Null)) {
-            if resolved.iter().any(|b| types_of(b).contains(&"null")) {
-                return Some(Value::Null);
-            }
+        if matches!(node.kind, Kind::Scalar(Scalar::Null)) && resolved.iter().any(|b| types_of(b).contains(&"null")) {
+            return Some(Value::Null);
         }
         let fitting: Vec<&Value> = resolved.iter().copied().filter(|b| self.fits_kind(b, node)).collect();
         match fitting.len() {
@@ -438,7 +463,11 @@ impl<'s> Validator<'s> {
                         format!("`{}` takes exactly one of {list}", at.path.dotted()),
                     )
                     .with_label("a second one")
-                    .with_hint("split it into separate entries, or keep one"),
+                    .with_hint(if matches!(at.path.0.last(), Some(crate::node::Seg::Index(_))) {
+                        "split it into separate list entries, one per kind"
+                    } else {
+                        "keep one of them"
+                    }),
                 );
                 Some(None)
             }
@@ -509,6 +538,17 @@ fn kinds_of(schema: &Value) -> Vec<&'static str> {
         }
     }
     out
+}
+
+fn not_a_parameter_place(node: &Node, at: &At) -> Diagnostic {
+    Diagnostic::new(
+        Code::ParameterNotAllowed,
+        node.span,
+        format!("`{}` must be known when compiling, so it cannot use a parameter", at.path.dotted()),
+    )
+    .with_hint(
+        "write the value itself here; parameters work in strings such as locations, versions, sizes, names and tags",
+    )
 }
 
 fn wrong_type(node: &Node, types: &[&str], at: &At) -> Diagnostic {

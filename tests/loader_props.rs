@@ -584,9 +584,11 @@ distribute:
 
 /// Writes bytes to a file of its own and loads it the way `aibc validate` does.
 fn check_bytes(bytes: &[u8], ext: &str) -> Result<(), TestCaseError> {
-    let dir = std::env::temp_dir().join(format!("aibc-loader-props-{}", std::process::id()));
+    // One shared folder; the file name is unique per process and thread, and removed.
+    let dir = std::env::temp_dir().join("aibc-loader-props");
     std::fs::create_dir_all(&dir).expect("temp dir");
-    let path = dir.join(format!("case-{:?}.{ext}", std::thread::current().id()).replace(['(', ')'], ""));
+    let thread = format!("{:?}", std::thread::current().id()).replace(|c: char| !c.is_ascii_alphanumeric(), "");
+    let path = dir.join(format!("case-{}-{thread}.{ext}", std::process::id()));
     std::fs::write(&path, bytes).expect("write temp file");
     let result = compiler::check_file(&path);
     let _ = std::fs::remove_file(&path);
@@ -777,42 +779,81 @@ proptest! {
     }
 }
 
-/// String values (not keys) of a JSON document.
-fn string_values<'a>(v: &'a serde_json::Value, out: &mut Vec<&'a str>) {
+/// Every value of the key `key` anywhere in a JSON document.
+fn values_of<'a>(v: &'a serde_json::Value, key: &str, out: &mut Vec<&'a serde_json::Value>) {
     match v {
-        serde_json::Value::String(s) => out.push(s),
-        serde_json::Value::Array(items) => items.iter().for_each(|i| string_values(i, out)),
-        serde_json::Value::Object(m) => m.values().for_each(|i| string_values(i, out)),
+        serde_json::Value::Array(items) => items.iter().for_each(|i| values_of(i, key, out)),
+        serde_json::Value::Object(m) => {
+            for (k, v) in m {
+                if k == key {
+                    out.push(v);
+                }
+                values_of(v, key, out);
+            }
+        }
         _ => {}
     }
 }
 
+/// The string ARM deploys for a JSON string value, when that value is a literal or a
+/// string-literal expression (`['…']`); `None` for any other expression.
+fn arm_string(s: &str) -> Option<String> {
+    if !(s.starts_with('[') && s.ends_with(']')) {
+        return Some(s.to_string()); // not an expression: taken as written
+    }
+    if let Some(rest) = s.strip_prefix("[[") {
+        return Some(format!("[{rest}")); // the escape: one `[` dropped
+    }
+    let inner = s[1..s.len() - 1].trim();
+    let body = inner.strip_prefix('\'')?.strip_suffix('\'')?;
+    (!body.replace("''", "").contains('\'')).then(|| body.replace("''", "'"))
+}
+
+/// Free text without parameter references (so the value stays a literal).
+fn literal_text() -> impl Strategy<Value = String> {
+    prop_oneof![any::<String>(), "([a-z ]{0,3}|[\\[\\]'\"{}$]|\\[\\[|\\]\\]){0,12}",]
+        .prop_filter("no parameter reference", |s| !s.contains("${"))
+}
+
 proptest! {
-    #![proptest_config(config(96))]
+    #![proptest_config(config(128))]
 
     /// ARM reads a string as an expression only when it starts with `[` and ends with
-    /// `]`; only then is a literal escaped as `[[…]`. A `[[` anywhere else is deployed
-    /// as written, so `[x] y` must stay `[x] y`.
+    /// `]`, and `[[…]` is the escape for a literal of that shape. Whatever a tag value
+    /// says, ARM must deploy exactly that text.
     #[test]
-    fn arm_escapes_only_strings_arm_would_evaluate(t in proptest::array::uniform6(free_text())) {
-        let doc = load(&bad_path("text.json"), &spec_with_text(&t), Format::Json);
-        if !doc.has_errors() {
-            let compiled = compiler::compile(&doc, "spec.json", Target::Arm);
-            prop_assert!(compiled.is_ok(), "ARM: {:?}", compiled.err());
-            for file in compiled.unwrap().iter().flat_map(|c| c.files.iter()) {
-                let Ok(json) = serde_json::from_str::<serde_json::Value>(&file.text) else { continue };
-                let mut strings = Vec::new();
-                string_values(&json, &mut strings);
-                for s in strings {
-                    prop_assert!(
-                        !s.starts_with("[[") || s.ends_with(']'),
-                        "{}: `{}` keeps its doubled `[[` when deployed (it does not end with `]`)",
-                        file.path,
-                        s
-                    );
-                }
+    fn arm_deploys_literal_text_as_written(text in literal_text()) {
+        let spec = serde_json::json!({
+            "name": "web",
+            "os": "linux",
+            "tags": { "aibcProbe": text },
+            "source": { "platform": "a:b:c" },
+            "distribute": [{ "vhd": {} }]
+        })
+        .to_string();
+        let doc = load(&bad_path("text.json"), &spec, Format::Json);
+        prop_assert!(!doc.has_errors(), "{:?}", doc.diags);
+        let compiled = compiler::compile(&doc, "spec.json", Target::Arm);
+        prop_assert!(compiled.is_ok(), "ARM: {:?}", compiled.err());
+        let mut seen = 0;
+        for file in compiled.unwrap().iter().flat_map(|c| c.files.iter()) {
+            let json: serde_json::Value = serde_json::from_str(&file.text).expect("ARM output is JSON");
+            let mut found = Vec::new();
+            values_of(&json, "aibcProbe", &mut found);
+            for v in found {
+                seen += 1;
+                let emitted = v.as_str().expect("a tag value is a string");
+                let deployed = arm_string(emitted);
+                prop_assert_eq!(
+                    deployed.as_deref(),
+                    Some(text.as_str()),
+                    "{}: emitted as {:?}",
+                    &file.path,
+                    emitted
+                );
             }
         }
+        prop_assert!(seen > 0, "the tag is not in the ARM output");
     }
 }
 

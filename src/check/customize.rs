@@ -110,8 +110,19 @@ fn script_source(cx: &mut Context, at: &Path, inline: bool, script: Option<&str>
             .hint("split it into two steps");
         }
         (false, None) => {
-            cx.at(Code::ScriptSource, at, "this step has nothing to run")
-                .hint("add `inline:` commands or a `script:` path");
+            // A misspelt `inline`/`script` is already reported as an unknown key.
+            let misspelt = match cx.node.locate_node(at).map(|n| &n.kind) {
+                Some(crate::node::Kind::Map(entries)) => entries.iter().any(|e| {
+                    e.key != "inline"
+                        && e.key != "script"
+                        && crate::diagnostic::suggest(&e.key, ["inline", "script"]).is_some()
+                }),
+                _ => false,
+            };
+            if !misspelt {
+                cx.at(Code::ScriptSource, at, "this step has nothing to run")
+                    .hint("add `inline:` commands or a `script:` path");
+            }
         }
         (false, Some(s)) => local_or_remote(cx, &at.join("script"), s, sha, &at.join("sha256")),
         (true, None) => {

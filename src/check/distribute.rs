@@ -4,14 +4,17 @@ use std::collections::HashMap;
 
 use super::{Context, Explain, names, source::region};
 use crate::diagnostic::Code;
-use crate::node::Path;
+use crate::node::{Anchor, Path};
 use crate::params::has_references;
 use crate::spec::{Architecture, Distribution, HyperVGeneration, SecurityType, TargetRegion, Version};
 
 pub fn check(cx: &mut Context) {
     let spec = cx.spec;
-    let mut outputs: HashMap<String, Path> = HashMap::new();
-    let has_gallery_def = spec.gallery.as_ref().is_some_and(|g| g.image_id.is_some() || g.name.is_some());
+    // Each name with where it was set: the `runOutputName` value, or the distribution's key
+    // when the name is the default.
+    let mut outputs: HashMap<String, (Path, Anchor)> = HashMap::new();
+    // A `gallery` without `name` or `imageId` is reported on its own (below).
+    let has_gallery_def = spec.gallery.is_some();
 
     for (i, dist) in spec.distribute.iter().enumerate() {
         let at = Path::root().join("distribute").join(i).join(dist.key());
@@ -19,23 +22,27 @@ pub fn check(cx: &mut Context) {
             Some(n) => (n.to_string(), true),
             None => (crate::plan::default_run_output_name(&spec.name, dist), false),
         };
-        let name_at = if explicit { at.join("runOutputName") } else { at.clone() };
+        let (name_at, anchor) =
+            if explicit { (at.join("runOutputName"), Anchor::Value) } else { (at.clone(), Anchor::Key) };
         if explicit && !has_references(&name) && !run_output_name_ok(&name) {
             cx.at(Code::RunOutputName, &name_at, format!("`{name}` cannot name a run output"))
                 .hint("use 1-64 letters, digits, `-`, `_` and `.`");
         }
-        if let Some(first) = outputs.get(&name).cloned() {
-            let first_line = cx.node.locate(&first, crate::node::Anchor::Value).start.line;
-            let d = cx
-                .at(Code::DuplicateRunOutputName, &name_at, format!("a second distribution is named `{name}`"))
-                .label(format!("also used on line {first_line}"));
+        if let Some((first, first_anchor)) = outputs.get(&name).cloned() {
+            let first_line = cx.node.locate(&first, first_anchor).start.line;
+            let message = format!("a second distribution is named `{name}`");
+            let d = match anchor {
+                Anchor::Value => cx.at(Code::DuplicateRunOutputName, &name_at, message),
+                Anchor::Key => cx.at_key(Code::DuplicateRunOutputName, &name_at, message),
+            };
+            let d = d.label(format!("also used on line {first_line}"));
             if explicit {
                 d.hint("give each distribution its own `runOutputName`");
             } else {
                 d.hint(format!("both get the default name `{name}`; set `runOutputName` on one of them"));
             }
         } else {
-            outputs.insert(name, name_at);
+            outputs.insert(name, (name_at, anchor));
         }
 
         match dist {
@@ -161,7 +168,7 @@ fn image_definition(cx: &mut Context) {
         return;
     }
     if g.name.is_none() {
-        cx.at(
+        cx.at_key(
             Code::MissingKey,
             &at,
             "`gallery` needs `name` (to create one) or `imageId` (an existing image definition)",

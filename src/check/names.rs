@@ -182,12 +182,12 @@ pub fn gallery_name_ok(n: &str) -> bool {
 pub fn image_definition_name(cx: &mut Context, path: &Path, n: &str) {
     let ok = !n.is_empty()
         && n.len() <= 80
-        && n.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '.')
+        && n.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '.' | '_'))
         && n.chars().next().is_some_and(|c| c.is_ascii_alphanumeric())
         && n.chars().last().is_some_and(|c| c.is_ascii_alphanumeric());
     if !ok {
         cx.at(Code::ImageDefinitionName, path, format!("`{n}` cannot name a gallery image definition"))
-            .hint("use up to 80 letters, digits, hyphens and periods, starting and ending with a letter or digit");
+            .hint("use up to 80 letters, digits, hyphens, periods and underscores, starting and ending with a letter or digit");
     }
 }
 

@@ -75,7 +75,8 @@ pub fn check(cx: &mut Context) {
     let node = cx.node;
     walk(cx, node, &Path::root(), &declared, &mut used);
     for name in &declared {
-        if !used.contains(name) {
+        // An invalid name is reported once, as invalid.
+        if !used.contains(name) && is_name(name) {
             cx.at_key(
                 Code::UnusedParameter,
                 &Path::root().join("parameters").join(name.as_str()),

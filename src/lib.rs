@@ -12,6 +12,7 @@ pub mod docs;
 pub mod document;
 pub mod emit;
 pub mod exit;
+pub mod import;
 pub mod loader;
 pub mod node;
 pub mod output;

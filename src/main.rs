@@ -50,6 +50,23 @@ enum Command {
         #[arg(long, short, default_value = "out")]
         out: PathBuf,
     },
+    /// Turn a Packer template or an existing AIB ARM template into a spec.
+    ///
+    /// Everything that has no AIB counterpart is reported as a located warning, never
+    /// silently dropped.
+    Import {
+        /// What the file is.
+        #[arg(value_enum)]
+        kind: aibc::import::Kind,
+        /// The template file (or, for Packer HCL2, a folder of `.pkr.hcl` files).
+        path: PathBuf,
+        /// Write the spec here instead of to standard output.
+        #[arg(long, short)]
+        out: Option<PathBuf>,
+        /// Compile the imported spec and compare its image template with the original.
+        #[arg(long)]
+        check: bool,
+    },
     /// Print the JSON Schema of the spec format (for editors and other tools).
     Schema,
     /// Explain a diagnostic code, or list them all.
@@ -81,6 +98,7 @@ fn main() -> ExitCode {
     let code = match cli.command {
         Command::Validate { spec, format } => validate(&spec, format),
         Command::Compile { spec, format, out } => compile(&spec, format, &out),
+        Command::Import { kind, path, out, check } => aibc::import::run(&aibc::import::Args { kind, path, out, check }),
         Command::Schema => {
             print!("{}", aibc::schema::schema_text());
             exit::SUCCESS

@@ -78,6 +78,13 @@ codes! {
     ParameterValue = "AIB502", Error, "A parameter's default does not fit its type or allowed values.";
     UnusedParameter = "AIB503", Warning, "A declared parameter that nothing uses.";
     ParameterNotAllowed = "AIB504", Error, "A value that must be known at compile time uses a parameter.";
+    UnknownEntry = "AIB601", Error, "`use:` names no entry of the customization library.";
+    EntryParameter = "AIB602", Error, "A `with:` key the library entry does not have.";
+    EntryValue = "AIB603", Error, "A `with:` value of the wrong type, or not one of the entry's allowed values.";
+    EntryMissing = "AIB604", Error, "A required parameter of the library entry is not given.";
+    EntryOs = "AIB605", Error, "A library entry for the other operating system.";
+    SecretIdentity = "AIB606", Error, "A secret parameter needs a build VM identity (`build.vmIdentities`) to read Key Vault.";
+    LibraryManifest = "AIB607", Error, "A problem in a customization library entry (manifest or files).";
 }
 
 /// One problem, located.

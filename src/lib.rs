@@ -13,6 +13,7 @@ pub mod document;
 pub mod emit;
 pub mod exit;
 pub mod import;
+pub mod library;
 pub mod loader;
 pub mod node;
 pub mod output;

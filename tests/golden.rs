@@ -162,3 +162,77 @@ fn a_changed_script_changes_the_template_name() {
     assert_eq!(a, a2, "the same content must give the same template");
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// The plan is internally consistent: in every file, parameter names are unique, module
+/// arguments match the module's parameters one to one, and every parameter, variable and
+/// resource an expression refers to is declared.
+#[test]
+fn plans_are_consistent() {
+    use aibc::plan::Expr;
+    fn refs(e: &Expr, params: &mut Vec<String>, vars: &mut Vec<String>, syms: &mut Vec<String>) {
+        e.visit(&mut |x| match x {
+            Expr::Param(p) => params.push(p.clone()),
+            Expr::Var(v) => vars.push(v.clone()),
+            Expr::Ref(s, _) => syms.push(s.clone()),
+            _ => {}
+        });
+    }
+    for spec in example_specs() {
+        let doc = compiler::check_file(&root().join(&spec)).unwrap();
+        for c in compiler::compile(&doc, "x", Target::Bicep).unwrap() {
+            let plan = &c.plan;
+            let main_params: Vec<&str> = plan.params.iter().map(|p| p.name.as_str()).collect();
+            let mut sorted = main_params.clone();
+            sorted.sort();
+            sorted.dedup();
+            assert_eq!(sorted.len(), main_params.len(), "{}: duplicate main params {main_params:?}", spec.display());
+            for m in &plan.modules {
+                let names: Vec<&str> = m.params.iter().map(|p| p.name.as_str()).collect();
+                let args: Vec<&str> = m.args.iter().map(|(n, _)| n.as_str()).collect();
+                assert_eq!(names, args, "{} module {}: args must match params", spec.display(), m.symbol);
+                let mut unique = names.clone();
+                unique.sort();
+                unique.dedup();
+                assert_eq!(
+                    unique.len(),
+                    names.len(),
+                    "{} module {}: duplicate params {names:?}",
+                    spec.display(),
+                    m.symbol
+                );
+                let (mut p, mut v, mut s) = (Vec::new(), Vec::new(), Vec::new());
+                for (_, a) in &m.args {
+                    refs(a, &mut p, &mut v, &mut s);
+                }
+                assert!(
+                    p.iter().all(|x| main_params.contains(&x.as_str())),
+                    "{} module {}: main params {p:?}",
+                    spec.display(),
+                    m.symbol
+                );
+                assert!(v.iter().all(|x| plan.vars.iter().any(|(n, _)| n == x)), "{}: vars {v:?}", spec.display());
+                let (mut p, mut v, mut s) = (Vec::new(), Vec::new(), Vec::new());
+                for r in &m.resources {
+                    refs(&r.name, &mut p, &mut v, &mut s);
+                    r.body.iter().for_each(|b| refs(&b.value, &mut p, &mut v, &mut s));
+                    s.extend(r.parent.clone());
+                    s.extend(r.scope.clone());
+                }
+                m.outputs.iter().for_each(|o| refs(&o.value, &mut p, &mut v, &mut s));
+                assert!(
+                    p.iter().all(|x| names.contains(&x.as_str())),
+                    "{} module {}: undeclared params in {p:?}",
+                    spec.display(),
+                    m.symbol
+                );
+                assert!(v.is_empty(), "{} module {}: variables inside a module", spec.display(), m.symbol);
+                assert!(
+                    s.iter().all(|x| m.resource(x).is_some()),
+                    "{} module {}: unknown symbols {s:?}",
+                    spec.display(),
+                    m.symbol
+                );
+            }
+        }
+    }
+}

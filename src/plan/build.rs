@@ -1585,7 +1585,8 @@ fn plumb_user_params(m: &mut Module, spec: &ImageSpec) {
     let mut scan = |e: &Expr| {
         e.visit(&mut |x| {
             if let Expr::Param(p) = x {
-                if !declared.contains(p) && !needed.contains(p) {
+                // Only spec parameters travel from main; other names are the module's own.
+                if spec.parameters.contains_key(p) && !declared.contains(p) && !needed.contains(p) {
                     needed.push(p.clone());
                 }
             }

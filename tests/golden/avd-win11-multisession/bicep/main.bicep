@@ -58,14 +58,13 @@ module gallery 'modules/gallery.bicep' = {
 module imageTemplate 'modules/image-template.bicep' = if (deployImageTemplate) {
   name: 'avd-win11-24h2-m365-image-template'
   params: {
-    name: 'avd-win11-24h2-m365-${take(uniqueString('9b522c98', location, imageVersion, name), 8)}'
+    name: 'avd-win11-24h2-m365-${take(uniqueString('debe9137', location, imageVersion), 8)}'
     location: location
     tags: tags
     identityResourceId: identity.outputs.resourceId
     artifactsUrl: artifacts.outputs.containerUrl
     galleryImageId: gallery.outputs.imageDefinitionId
     imageVersion: imageVersion
-    name: name
   }
 }
 

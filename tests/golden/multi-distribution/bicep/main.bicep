@@ -76,14 +76,13 @@ module managedImageAccess 'modules/managed-image-access.bicep' = {
 module imageTemplate 'modules/image-template.bicep' = if (deployImageTemplate) {
   name: 'ci-agent-ubuntu2204-image-template'
   params: {
-    name: 'ci-agent-ubuntu2204-${take(uniqueString('189d4dbd', location, imageVersion, name, environment), 8)}'
+    name: 'ci-agent-ubuntu2204-${take(uniqueString('4234a917', location, imageVersion, environment), 8)}'
     location: location
     tags: tags
     identityResourceId: identity.outputs.resourceId
     artifactsUrl: artifacts.outputs.containerUrl
     galleryImageId: gallery.outputs.imageDefinitionId
     imageVersion: imageVersion
-    name: name
     environment: environment
   }
   dependsOn: [

@@ -57,14 +57,13 @@ module gallery 'modules/gallery.bicep' = {
 module imageTemplate 'modules/image-template.bicep' = if (deployImageTemplate) {
   name: 'ubuntu-2404-base-image-template'
   params: {
-    name: 'ubuntu-2404-base-${take(uniqueString('1bf554a5', location, imageVersion, name), 8)}'
+    name: 'ubuntu-2404-base-${take(uniqueString('fb07885c', location, imageVersion), 8)}'
     location: location
     tags: tags
     identityResourceId: identity.outputs.resourceId
     artifactsUrl: artifacts.outputs.containerUrl
     galleryImageId: gallery.outputs.imageDefinitionId
     imageVersion: imageVersion
-    name: name
   }
 }
 

@@ -47,13 +47,12 @@ module gallery 'modules/gallery.bicep' = {
 module imageTemplate 'modules/image-template.bicep' = if (deployImageTemplate) {
   name: 'ubuntu-2204-server-image-template'
   params: {
-    name: 'ubuntu-2204-server-${take(uniqueString('cef22bee', location, imageVersion, name), 8)}'
+    name: 'ubuntu-2204-server-${take(uniqueString('3442fb70', location, imageVersion), 8)}'
     location: location
     tags: tags
     identityResourceId: identity.outputs.resourceId
     galleryImageId: gallery.outputs.imageDefinitionId
     imageVersion: imageVersion
-    name: name
   }
 }
 

@@ -47,13 +47,12 @@ module gallery 'modules/gallery.bicep' = {
 module imageTemplate 'modules/image-template.bicep' = if (deployImageTemplate) {
   name: 'ubuntu-2404-docker-image-template'
   params: {
-    name: 'ubuntu-2404-docker-${take(uniqueString('ef3a829a', location, imageVersion, name), 8)}'
+    name: 'ubuntu-2404-docker-${take(uniqueString('bbcbb98b', location, imageVersion), 8)}'
     location: location
     tags: tags
     identityResourceId: identity.outputs.resourceId
     galleryImageId: gallery.outputs.imageDefinitionId
     imageVersion: imageVersion
-    name: name
   }
 }
 

@@ -47,13 +47,12 @@ module gallery 'modules/gallery.bicep' = {
 module imageTemplate 'modules/image-template.bicep' = if (deployImageTemplate) {
   name: 'ubuntu-2404-server-image-template'
   params: {
-    name: 'ubuntu-2404-server-${take(uniqueString('3f75fdc5', location, imageVersion, name), 8)}'
+    name: 'ubuntu-2404-server-${take(uniqueString('5e3cc4e6', location, imageVersion), 8)}'
     location: location
     tags: tags
     identityResourceId: identity.outputs.resourceId
     galleryImageId: gallery.outputs.imageDefinitionId
     imageVersion: imageVersion
-    name: name
   }
 }
 

@@ -24,9 +24,6 @@ param artifactsUrl string
 @description('Required. Resource ID of the gallery image definition to publish to.')
 param galleryImageId string
 
-@description('Required. Value of the spec parameter `name`.')
-param name string
-
 resource imageTemplate 'Microsoft.VirtualMachineImages/imageTemplates@2025-10-01' = {
   name: name
   location: location

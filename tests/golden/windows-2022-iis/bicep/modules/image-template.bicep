@@ -27,9 +27,6 @@ param galleryImageId string
 @description('Required. Gallery image version to publish.')
 param imageVersion string
 
-@description('Required. Value of the spec parameter `name`.')
-param name string
-
 resource imageTemplate 'Microsoft.VirtualMachineImages/imageTemplates@2025-10-01' = {
   name: name
   location: location

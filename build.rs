@@ -1,0 +1,35 @@
+//! Embeds the built-in customization library (`customizations/`) in the binary, so aibc
+//! works from any folder: every file becomes an entry of `LIBRARY_FILES`.
+
+use std::path::Path;
+
+fn main() {
+    println!("cargo:rerun-if-changed=customizations");
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("customizations");
+    let mut files = Vec::new();
+    collect(&root, &root, &mut files);
+    files.sort();
+    let mut out = String::from(
+        "/// (path relative to customizations/, contents)\npub static LIBRARY_FILES: &[(&str, &str)] = &[\n",
+    );
+    for (rel, abs) in &files {
+        out.push_str(&format!("    ({rel:?}, include_str!({abs:?})),\n"));
+    }
+    out.push_str("];\n");
+    let dest = Path::new(&std::env::var("OUT_DIR").expect("cargo sets OUT_DIR")).join("library_files.rs");
+    std::fs::write(dest, out).expect("OUT_DIR is writable");
+}
+
+fn collect(root: &Path, dir: &Path, out: &mut Vec<(String, String)>) {
+    let Ok(entries) = std::fs::read_dir(dir) else { return };
+    for e in entries.flatten() {
+        let p = e.path();
+        println!("cargo:rerun-if-changed={}", p.display());
+        if p.is_dir() {
+            collect(root, &p, out);
+        } else {
+            let rel = p.strip_prefix(root).expect("under root").to_string_lossy().replace('\\', "/");
+            out.push((rel, p.display().to_string()));
+        }
+    }
+}

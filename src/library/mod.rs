@@ -1,0 +1,173 @@
+//! The customization library: named, parameterised steps a spec uses with `use:`.
+//!
+//! Built-in entries are embedded from `customizations/`; a team adds or overrides entries
+//! with a folder of its own (`--library DIR`, or `library:` in the spec). Manifests go
+//! through the same loader and schema check as specs, so their problems are located too.
+
+mod expand;
+pub mod manifest;
+mod render;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, OnceLock};
+
+pub use expand::{Expanded, expand};
+pub use manifest::{Manifest, ManifestParam, ParamKind};
+
+use crate::diagnostic::Diagnostic;
+use crate::loader::{self, Format};
+use crate::node::Path as NodePath;
+use crate::source::Sources;
+use crate::validate::Validator;
+
+include!(concat!(env!("OUT_DIR"), "/library_files.rs"));
+
+/// Where an entry came from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Origin {
+    Builtin,
+    Folder(PathBuf),
+}
+
+#[derive(Debug, Clone)]
+pub struct Entry {
+    pub manifest: Manifest,
+    /// The entry's other files (scripts), by name.
+    pub files: BTreeMap<String, String>,
+    pub origin: Origin,
+}
+
+impl Entry {
+    pub fn label(&self) -> String {
+        let origin = match &self.origin {
+            Origin::Builtin => "built-in".to_string(),
+            Origin::Folder(p) => p.display().to_string(),
+        };
+        format!("{} {} ({origin})", self.manifest.name, self.manifest.version)
+    }
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct Library {
+    entries: BTreeMap<String, Arc<Entry>>,
+    /// Shared files (`_lib/`): preludes the expansion adds, such as the secret reader.
+    shared: BTreeMap<String, String>,
+}
+
+impl Library {
+    /// The embedded library, loaded once.
+    pub fn builtin() -> &'static Library {
+        static LIB: OnceLock<Library> = OnceLock::new();
+        LIB.get_or_init(|| {
+            let mut sources = Sources::default();
+            let (lib, _diags) = load_files(
+                LIBRARY_FILES.iter().map(|(p, t)| (p.to_string(), t.to_string())),
+                Origin::Builtin,
+                Path::new("customizations"),
+                &mut sources,
+            );
+            // Built-in manifests are checked by the test suite; a broken one is left out.
+            lib
+        })
+    }
+
+    /// Problems in the built-in library (for tests).
+    pub fn builtin_problems() -> (Sources, Vec<Diagnostic>) {
+        let mut sources = Sources::default();
+        let (_, diags) = load_files(
+            LIBRARY_FILES.iter().map(|(p, t)| (p.to_string(), t.to_string())),
+            Origin::Builtin,
+            Path::new("customizations"),
+            &mut sources,
+        );
+        (sources, diags)
+    }
+
+    /// This library with the entries of `dir` added, replacing same-named ones.
+    pub fn with_folder(&self, dir: &Path, sources: &mut Sources) -> (Library, Vec<Diagnostic>) {
+        let mut files = Vec::new();
+        collect(dir, dir, &mut files);
+        let (extra, diags) = load_files(files.into_iter(), Origin::Folder(dir.to_path_buf()), dir, sources);
+        let mut lib = self.clone();
+        lib.entries.extend(extra.entries);
+        lib.shared.extend(extra.shared);
+        (lib, diags)
+    }
+
+    pub fn get(&self, name: &str) -> Option<&Entry> {
+        self.entries.get(name).map(Arc::as_ref)
+    }
+
+    pub fn entries(&self) -> impl Iterator<Item = &Entry> {
+        self.entries.values().map(Arc::as_ref)
+    }
+
+    pub fn names(&self) -> impl Iterator<Item = &str> {
+        self.entries.keys().map(String::as_str)
+    }
+
+    pub fn shared(&self, name: &str) -> Option<&str> {
+        self.shared.get(name).map(String::as_str)
+    }
+}
+
+fn collect(root: &Path, dir: &Path, out: &mut Vec<(String, String)>) {
+    let Ok(entries) = std::fs::read_dir(dir) else { return };
+    let mut paths: Vec<PathBuf> = entries.flatten().map(|e| e.path()).collect();
+    paths.sort();
+    for p in paths {
+        if p.is_dir() {
+            collect(root, &p, out);
+        } else if let Ok(text) = std::fs::read_to_string(&p) {
+            let rel = p.strip_prefix(root).unwrap_or(&p).to_string_lossy().replace('\\', "/");
+            out.push((rel, text));
+        }
+    }
+}
+
+/// Groups `name/file` paths into entries and checks each manifest.
+fn load_files(
+    files: impl Iterator<Item = (String, String)>,
+    origin: Origin,
+    root: &Path,
+    sources: &mut Sources,
+) -> (Library, Vec<Diagnostic>) {
+    let mut grouped: BTreeMap<String, BTreeMap<String, String>> = BTreeMap::new();
+    for (rel, text) in files {
+        if let Some((entry, file)) = rel.split_once('/') {
+            grouped.entry(entry.to_string()).or_default().insert(file.to_string(), text);
+        }
+    }
+    let mut lib = Library::default();
+    let mut diags = Vec::new();
+    for (name, mut files) in grouped {
+        if name == "_lib" {
+            lib.shared = files;
+            continue;
+        }
+        let Some(text) = files.remove("manifest.yaml") else { continue };
+        let path = root.join(&name).join("manifest.yaml");
+        let file = sources.add(path, text.replace("\r\n", "\n"));
+        let text = &sources.get(file).expect("just added").text;
+        let (node, mut d) = loader::parse(file, text, Format::Yaml);
+        let Some(node) = node.filter(|_| d.is_empty()) else {
+            diags.append(&mut d);
+            continue;
+        };
+        let mut v = Validator::new(manifest::cached_schema(), Format::Yaml);
+        let value = v.check_def("Manifest", &node, &NodePath::root());
+        let errors = v.diags.iter().any(Diagnostic::is_error);
+        diags.extend(v.diags);
+        let Some(manifest) = value.filter(|_| !errors).and_then(|v| serde_json::from_value::<Manifest>(v).ok()) else {
+            continue;
+        };
+        let problems = expand::check_manifest(&manifest, &files, &node);
+        if !problems.is_empty() {
+            diags.extend(problems);
+            continue;
+        }
+        lib.entries.insert(manifest.name.clone(), Arc::new(Entry { manifest, files, origin: origin.clone() }));
+    }
+    (lib, diags)
+}

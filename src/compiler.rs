@@ -1,10 +1,11 @@
 //! The pipeline end to end: load → structural check → semantic check → plan → emit.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
-use crate::diagnostic::{self, Diagnostic};
+use crate::diagnostic::{self, Code, Diagnostic};
 use crate::document::{self, Document};
 use crate::emit::{self, File};
+use crate::library::Library;
 use crate::plan::{self, Plan};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -23,15 +24,64 @@ pub struct Compiled {
     pub files: Vec<File>,
 }
 
+/// Settings from the command line that reach into checking and compiling.
+#[derive(Debug, Clone, Default)]
+pub struct Options {
+    /// A team's customization library folder (`--library`), on top of the spec's own.
+    pub library: Option<PathBuf>,
+}
+
 /// Loads and checks a spec; the document's diagnostics then hold every problem.
 pub fn check_file(path: &Path) -> std::io::Result<Document> {
+    check_file_with(path, &Options::default())
+}
+
+pub fn check_file_with(path: &Path, options: &Options) -> std::io::Result<Document> {
     let mut doc = document::load_file(path)?;
-    check(&mut doc);
+    check_with(&mut doc, options);
     Ok(doc)
 }
 
 /// Runs the semantic rules on each typed image and normalises the diagnostics.
 pub fn check(doc: &mut Document) {
+    check_with(doc, &Options::default())
+}
+
+pub fn check_with(doc: &mut Document, options: &Options) {
+    for i in 0..doc.images.len() {
+        let image = &doc.images[i];
+        // Built-in entries, then the spec's library folder, then the command line's: a
+        // later one replaces same-named entries of an earlier one.
+        let mut folders: Vec<(PathBuf, Option<crate::node::Path>)> = Vec::new();
+        if let Some(dir) = image.spec.as_ref().and_then(|s| s.library.as_ref()) {
+            folders.push((image.base_dir.join(dir), Some(crate::node::Path::root().join("library"))));
+        }
+        if let Some(dir) = &options.library {
+            folders.push((dir.clone(), None));
+        }
+        let mut library = Library::builtin().clone();
+        for (dir, at) in folders {
+            if !dir.is_dir() {
+                let span = match &at {
+                    Some(p) => doc.images[i].node.locate(p, crate::node::Anchor::Value),
+                    None => doc.images[i].node.span,
+                };
+                doc.diags.push(
+                    Diagnostic::new(
+                        Code::LibraryManifest,
+                        span,
+                        format!("the library folder {} does not exist", dir.display()),
+                    )
+                    .with_hint("give a folder of entries, each a folder with a manifest.yaml"),
+                );
+                continue;
+            }
+            let (lib, diags) = library.with_folder(&dir, &mut doc.sources);
+            library = lib;
+            doc.diags.extend(diags);
+        }
+        doc.images[i].library = library;
+    }
     let semantic: Vec<Diagnostic> = doc.images.iter().flat_map(crate::check::check).collect();
     doc.diags.extend(semantic);
     diagnostic::normalize(&mut doc.diags);
@@ -42,7 +92,7 @@ pub fn compile(doc: &Document, spec_file: &str, target: Target) -> Result<Vec<Co
     let mut out = Vec::new();
     for image in &doc.images {
         let spec = image.spec.as_ref().ok_or("the spec has errors")?;
-        let plan = plan::build(spec, &image.base_dir, spec_file)?;
+        let plan = plan::build(spec, &image.base_dir, spec_file, &image.library)?;
         let files = match target {
             Target::Bicep => emit::bicep::emit(&plan),
             Target::Arm => emit::arm::emit(&plan),

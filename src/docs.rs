@@ -170,3 +170,99 @@ pub fn exit_codes() -> String {
     }
     out
 }
+
+/// One library entry, as `aibc customizations show` prints it and the docs list it.
+pub fn entry(e: &crate::library::Entry) -> String {
+    let m = &e.manifest;
+    let mut out = format!("## {}\n\n{}\n\n", m.name, m.description);
+    let _ = writeln!(out, "- OS: {}\n- Version: {}", m.os.azure_name(), m.version);
+    let kinds: Vec<String> = m
+        .steps
+        .iter()
+        .map(|s| match s {
+            crate::spec::Step::PowerShell(_) => "PowerShell",
+            crate::spec::Step::Shell(_) => "Shell",
+            crate::spec::Step::File(_) => "File",
+            crate::spec::Step::WindowsRestart(_) => "WindowsRestart",
+            crate::spec::Step::WindowsUpdate(_) => "WindowsUpdate",
+        })
+        .map(str::to_string)
+        .chain(m.restart.then(|| "WindowsRestart".to_string()))
+        .collect();
+    let _ = writeln!(out, "- Expands to: {}", kinds.join(", "));
+    if m.restart {
+        let _ = writeln!(out, "- Restarts Windows afterwards");
+    }
+    out.push('\n');
+    if m.parameters.is_empty() {
+        out.push_str("No parameters.\n\n");
+    } else {
+        out.push_str("| parameter | type | default | description |\n|---|---|---|---|\n");
+        for (name, p) in &m.parameters {
+            let default = match &p.default {
+                Some(v) => format!("`{v}`"),
+                None => "required".into(),
+            };
+            let mut desc = p.description.replace('|', "\\|");
+            if !p.allowed.is_empty() {
+                let allowed: Vec<String> = p
+                    .allowed
+                    .iter()
+                    .map(|a| format!("`{}`", a.as_str().map(str::to_string).unwrap_or_else(|| a.to_string())))
+                    .collect();
+                desc.push_str(&format!(" One of {}.", allowed.join(", ")));
+            }
+            if p.secret {
+                desc.push_str(" Secret: a Key Vault secret URI, read by the build VM's identity at build time.");
+            }
+            let _ = writeln!(out, "| `{name}` | {} | {default} | {desc} |", p.kind.name());
+        }
+        out.push('\n');
+    }
+    let _ = writeln!(out, "```yaml\n- use: {}{}\n```\n", m.name, example_with(m));
+    out
+}
+
+fn example_with(m: &crate::library::Manifest) -> String {
+    if !m.example.is_empty() {
+        let items: Vec<String> = m.example.iter().map(|(k, v)| format!("{k}: {v}")).collect();
+        return format!("\n  with: {{ {} }}", items.join(", "));
+    }
+    let required: Vec<String> = m
+        .parameters
+        .iter()
+        .filter(|(_, p)| p.default.is_none())
+        .map(|(k, p)| {
+            let v = match p.kind {
+                crate::library::ParamKind::List => "[…]".to_string(),
+                crate::library::ParamKind::Bool => "true".to_string(),
+                crate::library::ParamKind::Int => "0".to_string(),
+                _ => "…".to_string(),
+            };
+            format!("{k}: {v}")
+        })
+        .collect();
+    if required.is_empty() { String::new() } else { format!("\n  with: {{ {} }}", required.join(", ")) }
+}
+
+/// `docs/customizations.md`: every built-in entry.
+pub fn customizations() -> String {
+    let mut out = format!("{GENERATED}\n\n# Customization library\n\n");
+    out.push_str("Entries are used in a spec's `customize:` list as `- use: NAME` with parameters under `with:`. They expand, when compiling, into ordinary AIB customizers; the generated Bicep shows the expanded steps under a `// library:` comment naming the entry and its version. Every script is idempotent: running it twice changes nothing the second time. A team adds or replaces entries with a folder of its own (`--library DIR` or `library:` in the spec), laid out like `customizations/` in this repository.\n\n");
+    let lib = crate::library::Library::builtin();
+    out.push_str("| entry | OS | description |\n|---|---|---|\n");
+    for e in lib.entries() {
+        let _ = writeln!(
+            out,
+            "| [{0}](#{0}) | {1} | {2} |",
+            e.manifest.name,
+            e.manifest.os.azure_name(),
+            e.manifest.description.replace('|', "\\|")
+        );
+    }
+    out.push('\n');
+    for e in lib.entries() {
+        out.push_str(&entry(e));
+    }
+    out
+}

@@ -21,6 +21,8 @@ pub struct Image {
     pub base_dir: PathBuf,
     /// Position in a family (`None` for a single-image file).
     pub index: Option<usize>,
+    /// The customization library this image compiles with (set by the checker).
+    pub library: crate::library::Library,
 }
 
 #[derive(Debug, Default)]
@@ -104,12 +106,19 @@ pub fn load_str(path: &FsPath, text: String, format: Format) -> Document {
                     None => item.clone(),
                 };
                 let spec = typed(&mut v, &node);
-                doc.images.push(Image { node, spec, base_dir: base_dir.clone(), index: Some(i) });
+                doc.images.push(Image {
+                    node,
+                    spec,
+                    base_dir: base_dir.clone(),
+                    index: Some(i),
+                    library: crate::library::Library::builtin().clone(),
+                });
             }
         }
     } else {
         let spec = typed(&mut v, &root);
-        doc.images.push(Image { node: root, spec, base_dir, index: None });
+        let library = crate::library::Library::builtin().clone();
+        doc.images.push(Image { node: root, spec, base_dir, index: None, library });
     }
     doc.diags.extend(v.diags);
     doc

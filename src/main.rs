@@ -35,6 +35,9 @@ enum Command {
         /// How to print diagnostics.
         #[arg(long, value_enum, default_value_t = Report::Human)]
         format: Report,
+        /// A folder of customization library entries that add to or replace the built-in ones.
+        #[arg(long, value_name = "DIR")]
+        library: Option<PathBuf>,
     },
     /// Compile a spec to Bicep (main.bicep, modules/, main.bicepparam) or ARM JSON.
     ///
@@ -49,6 +52,17 @@ enum Command {
         /// Output folder (created if missing).
         #[arg(long, short, default_value = "out")]
         out: PathBuf,
+        /// A folder of customization library entries that add to or replace the built-in ones.
+        #[arg(long, value_name = "DIR")]
+        library: Option<PathBuf>,
+    },
+    /// Browse the customization library: tested, parameterised steps used with `use:`.
+    Customizations {
+        #[command(subcommand)]
+        command: CustomizationsCommand,
+        /// A folder of entries that add to or replace the built-in ones.
+        #[arg(long, value_name = "DIR", global = true)]
+        library: Option<PathBuf>,
     },
     /// Turn a Packer template or an existing AIB ARM template into a spec.
     ///
@@ -76,6 +90,17 @@ enum Command {
     },
 }
 
+#[derive(Subcommand)]
+enum CustomizationsCommand {
+    /// List every entry: name, OS, version and what it does.
+    List,
+    /// Show one entry: its parameters and the steps it expands to.
+    Show {
+        /// The entry's name, as written after `use:`.
+        name: String,
+    },
+}
+
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
 enum Report {
     Human,
@@ -96,8 +121,9 @@ fn main() -> ExitCode {
         }
     };
     let code = match cli.command {
-        Command::Validate { spec, format } => validate(&spec, format),
-        Command::Compile { spec, format, out } => compile(&spec, format, &out),
+        Command::Validate { spec, format, library } => validate(&spec, format, &compiler::Options { library }),
+        Command::Compile { spec, format, out, library } => compile(&spec, format, &out, &compiler::Options { library }),
+        Command::Customizations { command, library } => customizations(command, library.as_deref()),
         Command::Import { kind, path, out, check } => aibc::import::run(&aibc::import::Args { kind, path, out, check }),
         Command::Schema => {
             print!("{}", aibc::schema::schema_text());
@@ -108,8 +134,8 @@ fn main() -> ExitCode {
     ExitCode::from(code as u8)
 }
 
-fn load(spec: &Path) -> Result<Document, i32> {
-    compiler::check_file(spec).map_err(|e| {
+fn load(spec: &Path, options: &compiler::Options) -> Result<Document, i32> {
+    compiler::check_file_with(spec, options).map_err(|e| {
         eprintln!("error: cannot read {}: {e}", spec.display());
         exit::FAILURE
     })
@@ -148,8 +174,8 @@ fn summary(errors: usize, warnings: usize) -> String {
     }
 }
 
-fn validate(spec: &Path, format: Report) -> i32 {
-    let doc = match load(spec) {
+fn validate(spec: &Path, format: Report, options: &compiler::Options) -> i32 {
+    let doc = match load(spec, options) {
         Ok(d) => d,
         Err(code) => return code,
     };
@@ -169,8 +195,8 @@ fn validate(spec: &Path, format: Report) -> i32 {
     }
 }
 
-fn compile(spec: &Path, target: Target, out: &Path) -> i32 {
-    let doc = match load(spec) {
+fn compile(spec: &Path, target: Target, out: &Path, options: &compiler::Options) -> i32 {
+    let doc = match load(spec, options) {
         Ok(d) => d,
         Err(code) => return code,
     };
@@ -205,6 +231,48 @@ fn compile(spec: &Path, target: Target, out: &Path) -> i32 {
         );
     }
     exit::SUCCESS
+}
+
+fn customizations(command: CustomizationsCommand, folder: Option<&Path>) -> i32 {
+    let mut library = aibc::library::Library::builtin().clone();
+    if let Some(dir) = folder {
+        if !dir.is_dir() {
+            eprintln!("error: the library folder {} does not exist", dir.display());
+            return exit::FAILURE;
+        }
+        let mut sources = aibc::source::Sources::default();
+        let (lib, diags) = library.with_folder(dir, &mut sources);
+        for d in &diags {
+            eprintln!("{}", diagnostic::render(d, &sources, false));
+        }
+        if diags.iter().any(|d| d.is_error()) {
+            return exit::INVALID_SPEC;
+        }
+        library = lib;
+    }
+    match command {
+        CustomizationsCommand::List => {
+            let width = library.names().map(str::len).max().unwrap_or(0);
+            for e in library.entries() {
+                let m = &e.manifest;
+                println!("{:<width$}  {:<7}  {:<6}  {}", m.name, m.os.azure_name(), m.version, m.description);
+            }
+            exit::SUCCESS
+        }
+        CustomizationsCommand::Show { name } => match library.get(&name) {
+            Some(e) => {
+                print!("{}", aibc::docs::entry(e));
+                exit::SUCCESS
+            }
+            None => {
+                let hint = diagnostic::suggest(&name, library.names())
+                    .map(|s| format!(" (did you mean `{s}`?)"))
+                    .unwrap_or_default();
+                eprintln!("error: no library entry `{name}`{hint}; `aibc customizations list` shows them all");
+                exit::USAGE
+            }
+        },
+    }
 }
 
 fn explain(code: Option<&str>) -> i32 {

@@ -355,6 +355,16 @@ impl<'s> Validator<'s> {
                 if let Some(v) = self.check_keyed(schema, &fitting, node, at) {
                     return v;
                 }
+                // A branch whose required keys are all present, when no other branch
+                // requires anything present, is the one meant (`use:` picks a library step).
+                let present = |b: &Value| {
+                    b.get("required").and_then(Value::as_array).is_some_and(|r| {
+                        !r.is_empty() && r.iter().filter_map(Value::as_str).all(|k| node.entry(k).is_some())
+                    })
+                };
+                if let [only] = fitting.iter().filter(|b| present(b)).collect::<Vec<_>>().as_slice() {
+                    return self.check(only, node, at);
+                }
                 // Fall back to the branch with the fewest problems.
                 let mut best: Option<(usize, Vec<Diagnostic>, Option<Value>)> = None;
                 for b in &fitting {

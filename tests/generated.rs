@@ -39,3 +39,8 @@ fn diagnostics_reference_is_current() {
 fn exit_codes_reference_is_current() {
     check("docs/exit-codes.md", &aibc::docs::exit_codes());
 }
+
+#[test]
+fn customizations_reference_is_current() {
+    check("docs/customizations.md", &aibc::docs::customizations());
+}

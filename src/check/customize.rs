@@ -4,12 +4,14 @@ use super::{Context, Explain};
 use crate::diagnostic::Code;
 use crate::node::Path;
 use crate::params::has_references;
-use crate::spec::{FileStep, Os, PowerShellStep, ShellStep, Step, ValidationStep};
+use crate::spec::{CustomizeStep, FileStep, Os, PowerShellStep, ShellStep, Step, ValidationStep};
 
 pub fn check(cx: &mut Context) {
     let spec = cx.spec;
     for (i, step) in spec.customize.iter().enumerate() {
         let at = Path::root().join("customize").join(i);
+        // Library steps are checked against their manifests in `library.rs`.
+        let CustomizeStep::Builtin(step) = step else { continue };
         match step {
             Step::PowerShell(s) => powershell(cx, &at, s),
             Step::Shell(s) => shell(cx, &at, s),

@@ -6,6 +6,7 @@
 
 mod customize;
 mod distribute;
+mod library;
 pub mod names;
 mod parameters;
 mod source;
@@ -19,6 +20,7 @@ use crate::spec::ImageSpec;
 
 pub struct Context<'a> {
     pub spec: &'a ImageSpec,
+    pub library: &'a crate::library::Library,
     pub node: &'a Node,
     pub base_dir: &'a FsPath,
     pub diags: Vec<Diagnostic>,
@@ -62,11 +64,13 @@ pub fn check(image: &Image) -> Vec<Diagnostic> {
     let Some(spec) = &image.spec else {
         return Vec::new();
     };
-    let mut cx = Context { spec, node: &image.node, base_dir: &image.base_dir, diags: Vec::new() };
+    let mut cx =
+        Context { spec, library: &image.library, node: &image.node, base_dir: &image.base_dir, diags: Vec::new() };
     parameters::check(&mut cx);
     names::check(&mut cx);
     source::check(&mut cx);
     customize::check(&mut cx);
+    library::check(&mut cx);
     distribute::check(&mut cx);
     cx.diags
 }

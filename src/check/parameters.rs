@@ -125,7 +125,9 @@ fn walk(cx: &mut Context, node: &Node, path: &Path, declared: &[String], used: &
                 .unwrap_or("");
             // Keys of tag maps are free-form names; only the fixed keys above are special.
             let in_tags = path.0.iter().any(|s| matches!(s, Seg::Key(k) if k == "tags" || k == "artifactTags" || k == "managedResourceTags" || k == "features"));
-            if (top_name || COMPILE_TIME_KEYS.contains(&key)) && !in_tags {
+            // Library parameters are rendered into scripts when compiling.
+            let in_with = path.0.iter().any(|s| matches!(s, Seg::Key(k) if k == "with"));
+            if (top_name || in_with || COMPILE_TIME_KEYS.contains(&key)) && !in_tags {
                 cx.at(
                     Code::ParameterNotAllowed,
                     path,

@@ -25,6 +25,9 @@ pub struct Manifest {
     /// Parameters a spec sets under `with:`.
     #[serde(default)]
     pub parameters: BTreeMap<String, ManifestParam>,
+    /// Parameter values for the documentation's example and the expansion tests.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub example: BTreeMap<String, serde_json::Value>,
     /// The AIB customizers the entry expands to. `script:` names a file of the entry,
     /// rendered with the parameters and inlined; other strings may use `{{param}}`.
     #[schemars(length(min = 1))]

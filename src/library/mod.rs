@@ -39,10 +39,14 @@ pub struct Entry {
 }
 
 impl Entry {
+    /// `language-pack 1.0.0 (built-in)`. A team folder is named by its last component only,
+    /// so generated files do not depend on where the repository is checked out.
     pub fn label(&self) -> String {
         let origin = match &self.origin {
             Origin::Builtin => "built-in".to_string(),
-            Origin::Folder(p) => p.display().to_string(),
+            Origin::Folder(p) => {
+                format!("library {}", p.file_name().map(|f| f.to_string_lossy().into_owned()).unwrap_or_default())
+            }
         };
         format!("{} {} ({origin})", self.manifest.name, self.manifest.version)
     }

@@ -9,6 +9,7 @@ use sha2::{Digest, Sha256};
 use super::expr::from_spec_string;
 use super::{Artifact, Expr, Module, Output, Param, ParamType, Plan, Prop, Resource, RgScope, Role, api};
 use crate::check::names::parse_resource_id;
+use crate::library::Library;
 use crate::spec::*;
 
 const PRINCIPAL: &str = "principalId";
@@ -33,8 +34,9 @@ pub fn default_run_output_name(image: &str, d: &Distribution) -> String {
 
 /// Builds the plan. `base_dir` resolves local files; `spec_file` is shown in headers.
 /// Fails only when a local file cannot be read (the checker has vetted everything else).
-pub fn build(spec: &ImageSpec, base_dir: &FsPath, spec_file: &str) -> Result<Plan, String> {
-    let mut b = Builder { spec, modules: Vec::new(), params: Vec::new(), artifacts: Vec::new() };
+pub fn build(spec: &ImageSpec, base_dir: &FsPath, spec_file: &str, library: &Library) -> Result<Plan, String> {
+    let steps = expand_steps(spec, library)?;
+    let mut b = Builder { spec, steps, modules: Vec::new(), params: Vec::new(), artifacts: Vec::new() };
     b.main_params();
     b.collect_artifacts(base_dir)?;
 
@@ -93,8 +95,29 @@ pub fn build(spec: &ImageSpec, base_dir: &FsPath, spec_file: &str) -> Result<Pla
     })
 }
 
+/// Library steps expanded: each customizer, with a comment on the first of an expansion.
+fn expand_steps(spec: &ImageSpec, library: &Library) -> Result<Vec<(Option<String>, Step)>, String> {
+    let vm_identity = spec.build.as_ref().and_then(|b| b.vm_identities.first()).map(String::as_str);
+    let mut steps = Vec::new();
+    for s in &spec.customize {
+        match s {
+            CustomizeStep::Builtin(step) => steps.push((None, step.clone())),
+            CustomizeStep::Library(l) => {
+                let entry = library.get(&l.entry).ok_or_else(|| format!("no library entry `{}`", l.entry))?;
+                let e = crate::library::expand(library, entry, &l.with, l.name.as_deref(), vm_identity)?;
+                for (j, step) in e.steps.into_iter().enumerate() {
+                    steps.push(((j == 0).then(|| format!("library: {}", e.label)), step));
+                }
+            }
+        }
+    }
+    Ok(steps)
+}
+
 struct Builder<'a> {
     spec: &'a ImageSpec,
+    /// The customize steps, library entries expanded.
+    steps: Vec<(Option<String>, Step)>,
     modules: Vec<Module>,
     params: Vec<Param>,
     artifacts: Vec<Artifact>,
@@ -385,10 +408,9 @@ impl Builder<'_> {
             }
         };
         let steps = self
-            .spec
-            .customize
+            .steps
             .iter()
-            .map(step_file)
+            .map(|(_, s)| step_file(s))
             .chain(self.spec.validate.iter().flat_map(|v| v.steps.iter().map(validation_file)));
         for f in steps.flatten() {
             add(f);
@@ -971,11 +993,15 @@ impl Builder<'_> {
 
         let ctx = StepCtx { artifacts: &self.artifacts };
         let mut props: Vec<(&str, Expr)> = vec![("source", source_expr(&spec.source))];
-        if !spec.customize.is_empty() {
-            props.push((
-                "customize",
-                Expr::Array(spec.customize.iter().enumerate().map(|(i, s)| ctx.customizer(i, s)).collect()),
-            ));
+        if !self.steps.is_empty() {
+            let items = self.steps.iter().enumerate().map(|(i, (comment, s))| {
+                let e = ctx.customizer(i, s);
+                match comment {
+                    Some(c) => Expr::commented(c.clone(), e),
+                    None => e,
+                }
+            });
+            props.push(("customize", Expr::Array(items.collect())));
         }
         if let Some(v) = &spec.validate {
             let mut vp: Vec<(&str, Expr)> = Vec::new();

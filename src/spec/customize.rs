@@ -1,7 +1,33 @@
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-/// A customization step (an AIB customizer), chosen by `type`.
+/// A customization step: an AIB customizer (`type:`), or an entry of the customization
+/// library (`use:`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(untagged)]
+pub enum CustomizeStep {
+    /// An AIB customizer, chosen by `type`.
+    Builtin(Step),
+    /// A library entry, expanded into customizers when compiling.
+    Library(LibraryStep),
+}
+
+/// A step from the customization library (`aibc customizations list`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct LibraryStep {
+    /// The entry's name, such as `language-pack`.
+    #[serde(rename = "use")]
+    pub entry: String,
+    /// The entry's parameters (`aibc customizations show NAME` lists them).
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub with: std::collections::BTreeMap<String, serde_json::Value>,
+    /// A name for the expanded steps in AIB's log. Default: the entry's name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+}
+
+/// An AIB customizer, chosen by `type`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(tag = "type", deny_unknown_fields)]
 pub enum Step {

@@ -62,9 +62,14 @@ pub struct ImageSpec {
     /// The Compute Gallery and image definition that gallery distributions publish to.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub gallery: Option<Gallery>,
-    /// Customization steps, run in order on the build VM.
+    /// Customization steps, run in order on the build VM: AIB customizers (`type:`) and
+    /// customization library entries (`use:`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub customize: Vec<Step>,
+    pub customize: Vec<CustomizeStep>,
+    /// A folder of customization library entries (relative to the spec) that add to or
+    /// replace the built-in ones.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub library: Option<String>,
     /// Tests run on the finished image before it is distributed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub validate: Option<Validate>,

@@ -1,0 +1,203 @@
+//! The built-in customization library: every entry is valid, expands from its example to
+//! exactly the committed golden expansion, and its PowerShell follows the hygiene rules
+//! PSScriptAnalyzer would enforce (shell scripts go through shellcheck in the Python suite).
+//! `AIBC_BLESS=1 cargo test --test library` rewrites `tests/golden/library/`.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use aibc::library::{self, Library};
+use aibc::spec::{Os, Step};
+
+fn root() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+#[test]
+fn every_builtin_entry_is_valid() {
+    let (sources, problems) = Library::builtin_problems();
+    let rendered: Vec<String> = problems.iter().map(|d| aibc::diagnostic::render(d, &sources, false)).collect();
+    assert!(problems.is_empty(), "{}", rendered.join("\n"));
+    let lib = Library::builtin();
+    let folders: Vec<String> = std::fs::read_dir(root().join("customizations"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n != "_lib")
+        .collect();
+    for f in &folders {
+        let entry = lib.get(f).unwrap_or_else(|| panic!("customizations/{f} is not a loaded entry"));
+        assert_eq!(&entry.manifest.name, f, "an entry's name is its folder's name");
+    }
+    assert_eq!(lib.entries().count(), folders.len());
+}
+
+/// The expansion of an entry with its example values, as committed files: `steps.json`
+/// (the customizers) and each script as the build VM will run it.
+fn expansion(entry: &library::Entry) -> BTreeMap<String, String> {
+    let lib = Library::builtin();
+    let vm_identity = "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg-images/providers/Microsoft.ManagedIdentity/userAssignedIdentities/id-build-vm";
+    let e = library::expand(lib, entry, &entry.manifest.example, None, Some(vm_identity)).expect("the example expands");
+    let mut files = BTreeMap::new();
+    let mut json = serde_json::to_string_pretty(&e.steps).unwrap();
+    json.push('\n');
+    files.insert("steps.json".to_string(), json);
+    for (i, step) in e.steps.iter().enumerate() {
+        let (inline, ext) = match step {
+            Step::PowerShell(s) => (s.inline.as_ref(), "ps1"),
+            Step::Shell(s) => (s.inline.as_ref(), "sh"),
+            _ => (None, ""),
+        };
+        if let Some(inline) = inline {
+            let mut text = inline.lines().join("\n");
+            text.push('\n');
+            files.insert(format!("step-{}.{ext}", i + 1), text);
+        }
+    }
+    files
+}
+
+#[test]
+fn every_entry_expands_to_its_golden_expansion() {
+    let bless = std::env::var_os("AIBC_BLESS").is_some();
+    let golden = root().join("tests/golden/library");
+    for entry in Library::builtin().entries() {
+        let dir = golden.join(&entry.manifest.name);
+        let actual = expansion(entry);
+        if bless {
+            let _ = std::fs::remove_dir_all(&dir);
+            std::fs::create_dir_all(&dir).unwrap();
+            for (name, text) in &actual {
+                std::fs::write(dir.join(name), text).unwrap();
+            }
+            continue;
+        }
+        let mut expected = BTreeMap::new();
+        for f in std::fs::read_dir(&dir).unwrap_or_else(|_| panic!("{} missing: AIBC_BLESS=1 to create", dir.display()))
+        {
+            let p = f.unwrap().path();
+            expected
+                .insert(p.file_name().unwrap().to_string_lossy().into_owned(), std::fs::read_to_string(&p).unwrap());
+        }
+        pretty_assertions::assert_eq!(expected, actual, "{} (AIBC_BLESS=1 to accept)", entry.manifest.name);
+    }
+}
+
+#[test]
+fn every_entry_compiles_in_a_spec_without_diagnostics() {
+    for entry in Library::builtin().entries() {
+        let m = &entry.manifest;
+        let (os, source) = match m.os {
+            Os::Windows => ("windows", "MicrosoftWindowsServer:WindowsServer:2022-datacenter-azure-edition:latest"),
+            Os::Linux => ("linux", "Canonical:ubuntu-24_04-lts:server:latest"),
+        };
+        let with = serde_json::to_string(&m.example).unwrap();
+        let secrets = m.parameters.values().any(|p| p.secret);
+        let build = if secrets {
+            "build:\n  vmIdentities: [/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg/providers/Microsoft.ManagedIdentity/userAssignedIdentities/id-vm]\n"
+        } else {
+            ""
+        };
+        let spec = format!(
+            "name: lib-{}\nos: {os}\nsource: {{platform: '{source}'}}\n{build}customize:\n  - use: {}\n    with: {with}\ndistribute: [{{vhd: {{}}}}]\n",
+            m.name, m.name
+        );
+        let dir = scratch(&m.name);
+        // File parameters name files relative to the spec: give the example's files.
+        for (k, p) in &m.parameters {
+            if p.kind == library::ParamKind::File {
+                if let Some(rel) = m.example.get(k).and_then(|v| v.as_str()) {
+                    let f = dir.join(rel);
+                    std::fs::create_dir_all(f.parent().unwrap()).unwrap();
+                    std::fs::write(f, b"example payload").unwrap();
+                }
+            }
+        }
+        let path = dir.join("image.yaml");
+        std::fs::write(&path, &spec).unwrap();
+        let doc = aibc::compiler::check_file(&path).unwrap();
+        let rendered: Vec<String> =
+            doc.diags.iter().map(|d| aibc::diagnostic::render(d, &doc.sources, false)).collect();
+        assert!(doc.diags.is_empty(), "{}: {}\n{spec}", m.name, rendered.join("\n"));
+        for target in [aibc::compiler::Target::Bicep, aibc::compiler::Target::Arm] {
+            let out = aibc::compiler::compile(&doc, "image.yaml", target).unwrap();
+            let text: String = out[0].files.iter().map(|f| f.text.as_str()).collect();
+            if target == aibc::compiler::Target::Bicep {
+                assert!(
+                    text.contains(&format!("// library: {} {} (built-in)", m.name, m.version)),
+                    "{}: no library comment",
+                    m.name
+                );
+            }
+        }
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+}
+
+fn scratch(tag: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("aibc-lib-{tag}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+/// PowerShell hygiene (the PSScriptAnalyzer rules that can be checked without
+/// PowerShell): stop on errors, no aliases, an explicit exit code.
+#[test]
+fn powershell_scripts_follow_the_hygiene_rules() {
+    const ALIASES: &[&str] = &[
+        "%", "?", "ac", "cat", "cd", "chdir", "clc", "clear", "cls", "copy", "cp", "del", "diff", "dir", "echo",
+        "erase", "fl", "foreach", "ft", "gc", "gci", "gcm", "gi", "gm", "gp", "gps", "group", "gsv", "gwmi", "iex",
+        "ii", "irm", "iwr", "kill", "ls", "man", "md", "measure", "mi", "mount", "move", "mv", "ni", "nv", "popd",
+        "ps", "pushd", "pwd", "r", "rd", "ren", "ri", "rm", "rmdir", "sajb", "sc", "select", "set", "sl", "sleep",
+        "sort", "sp", "spps", "start", "sv", "tee", "type", "where", "wget", "curl", "write",
+    ];
+    let mut problems = Vec::new();
+    for entry in Library::builtin().entries() {
+        for (name, text) in &entry.files {
+            if !name.ends_with(".ps1") {
+                continue;
+            }
+            let file = format!("customizations/{}/{name}", entry.manifest.name);
+            if !text.contains("$ErrorActionPreference = 'Stop'") {
+                problems.push(format!("{file}: does not set $ErrorActionPreference = 'Stop'"));
+            }
+            if !text.lines().any(|l| l.trim_start().starts_with("exit ")) {
+                problems.push(format!("{file}: no explicit `exit <code>`"));
+            }
+            for (n, line) in text.lines().enumerate() {
+                let code = line.split('#').next().unwrap_or("");
+                // Command positions: the start of a statement, or after a pipe or `;`.
+                for segment in code.split(['|', ';', '{', '(']) {
+                    let word = segment.split_whitespace().next().unwrap_or("");
+                    if ALIASES.iter().any(|a| a.eq_ignore_ascii_case(word)) {
+                        problems.push(format!("{file}:{}: alias `{word}` (write the full cmdlet name)", n + 1));
+                    }
+                }
+            }
+        }
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
+
+#[test]
+fn secrets_never_reach_templates() {
+    // An entry with a secret gets the secret's URI and the reader prelude, nothing else.
+    let lib = Library::builtin();
+    for entry in lib.entries().filter(|e| e.manifest.parameters.values().any(|p| p.secret)) {
+        let text = serde_json::to_string(
+            &library::expand(lib, entry, &entry.manifest.example, None, Some("/id")).unwrap().steps,
+        )
+        .unwrap();
+        for (k, p) in &entry.manifest.parameters {
+            if p.secret {
+                let uri = entry.manifest.example[k].as_str().unwrap();
+                assert!(text.contains(uri), "{}: the secret URI must be passed", entry.manifest.name);
+                assert!(
+                    text.contains("aibc_secret") || text.contains("Get-AibcSecret"),
+                    "{}: no secret reader",
+                    entry.manifest.name
+                );
+            }
+        }
+    }
+}

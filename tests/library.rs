@@ -201,3 +201,86 @@ fn secrets_never_reach_templates() {
         }
     }
 }
+
+#[test]
+fn a_team_library_overrides_builtin_entries_and_its_errors_are_located() {
+    let dir = scratch("team");
+    let lib = dir.join("lib");
+    std::fs::create_dir_all(lib.join("time-zone")).unwrap();
+    std::fs::create_dir_all(lib.join("broken")).unwrap();
+    // Overrides the built-in `time-zone`.
+    std::fs::write(
+        lib.join("time-zone/manifest.yaml"),
+        "name: time-zone\nversion: 9.0.0\ndescription: Team override.\nos: windows\nsteps:\n  - type: PowerShell\n    inline: [\"$ErrorActionPreference = 'Stop'\", 'exit 0']\n",
+    )
+    .unwrap();
+    // Two problems in one manifest: an unknown key and a script that is not there.
+    std::fs::write(
+        lib.join("broken/manifest.yaml"),
+        "name: broken\nversion: 1.0.0\ndescription: x\nos: linux\nrestrat: true\nsteps:\n  - type: Shell\n    script: missing.sh\n",
+    )
+    .unwrap();
+    let spec = dir.join("image.yaml");
+    std::fs::write(
+        &spec,
+        "name: t\nos: windows\nsource: {platform: 'MicrosoftWindowsServer:WindowsServer:2022-datacenter-azure-edition:latest'}\ncustomize:\n  - use: time-zone\ndistribute: [{vhd: {}}]\n",
+    )
+    .unwrap();
+    let options = aibc::compiler::Options { library: Some(lib.clone()) };
+    let doc = aibc::compiler::check_file_with(&spec, &options).unwrap();
+    let located: Vec<(String, u32, u32, &str)> = doc
+        .diags
+        .iter()
+        .map(|d| {
+            let file = doc.sources.get(d.span.file).unwrap().path.strip_prefix(&lib).unwrap().display().to_string();
+            (file, d.span.start.line, d.span.start.col, d.code.id())
+        })
+        .collect();
+    assert_eq!(
+        located,
+        vec![("broken/manifest.yaml".to_string(), 5, 1, "AIB003")],
+        "an unknown key stops the manifest before its files are checked"
+    );
+
+    // The override needs no `timeZone`, and its version shows in the output.
+    let out = aibc::compiler::compile(&doc, "image.yaml", aibc::compiler::Target::Bicep).unwrap();
+    let template = out[0].files.iter().find(|f| f.path == "modules/image-template.bicep").unwrap();
+    assert!(template.text.contains("// library: time-zone 9.0.0 (library lib)"), "{}", template.text);
+
+    std::fs::write(
+        lib.join("broken/manifest.yaml"),
+        "name: broken\nversion: 1.0.0\ndescription: x\nos: linux\nsteps:\n  - type: Shell\n    script: missing.sh\n",
+    )
+    .unwrap();
+    let doc = aibc::compiler::check_file_with(&spec, &options).unwrap();
+    let codes: Vec<(u32, u32, &str)> =
+        doc.diags.iter().map(|d| (d.span.start.line, d.span.start.col, d.code.id())).collect();
+    assert_eq!(codes, vec![(7, 13, "AIB607")], "the missing script is reported at `script:` in the manifest");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn a_folder_is_uploaded_as_a_deterministic_zip() {
+    let dir = scratch("folder");
+    std::fs::create_dir_all(dir.join("payload/sub")).unwrap();
+    std::fs::write(dir.join("payload/a.txt"), "a").unwrap();
+    std::fs::write(dir.join("payload/sub/b.txt"), "b").unwrap();
+    let spec = dir.join("image.yaml");
+    std::fs::write(
+        &spec,
+        "name: z\nos: linux\nsource: {platform: 'Canonical:ubuntu-24_04-lts:server:latest'}\ncustomize:\n  - {type: File, source: payload, destination: /tmp/payload.zip}\ndistribute: [{vhd: {}}]\n",
+    )
+    .unwrap();
+    let compile = || {
+        let doc = aibc::compiler::check_file(&spec).unwrap();
+        assert!(doc.diags.is_empty(), "{:?}", doc.diags);
+        aibc::compiler::compile(&doc, "image.yaml", aibc::compiler::Target::Bicep).unwrap().remove(0).plan
+    };
+    let plan = compile();
+    let a = &plan.artifacts[0];
+    assert!(a.folder && a.blob.ends_with("/payload.zip"), "{a:?}");
+    assert_eq!(a.sha256, compile().artifacts[0].sha256, "the same folder gives the same zip");
+    std::fs::write(dir.join("payload/sub/b.txt"), "changed").unwrap();
+    assert_ne!(a.sha256, compile().artifacts[0].sha256, "a changed file changes the zip");
+    let _ = std::fs::remove_dir_all(&dir);
+}

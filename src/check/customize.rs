@@ -98,7 +98,14 @@ fn file(cx: &mut Context, at: &Path, f: &FileStep) {
         )
         .hint(format!("give the full path, for example `{example}`"));
     }
-    local_or_remote(cx, &at.join("source"), &f.source, f.sha256.as_deref(), &at.join("sha256"));
+    local_or_remote_to(
+        cx,
+        &at.join("source"),
+        &f.source,
+        f.sha256.as_deref(),
+        &at.join("sha256"),
+        Some(&f.destination),
+    );
 }
 
 fn script_source(cx: &mut Context, at: &Path, inline: bool, script: Option<&str>, sha: Option<&str>) {
@@ -140,8 +147,20 @@ fn script_source(cx: &mut Context, at: &Path, inline: bool, script: Option<&str>
     }
 }
 
-/// A URL must be https; anything else is a local path that must exist.
+/// A URL must be https; anything else is a local path that must exist. `zip_to` is the
+/// destination of a File step, where a folder is allowed (it is uploaded as a zip).
 fn local_or_remote(cx: &mut Context, at: &Path, value: &str, sha: Option<&str>, sha_at: &Path) {
+    local_or_remote_to(cx, at, value, sha, sha_at, None)
+}
+
+fn local_or_remote_to(
+    cx: &mut Context,
+    at: &Path,
+    value: &str,
+    sha: Option<&str>,
+    sha_at: &Path,
+    zip_to: Option<&str>,
+) {
     if has_references(value) {
         return;
     }
@@ -163,9 +182,21 @@ fn local_or_remote(cx: &mut Context, at: &Path, value: &str, sha: Option<&str>, 
             .hint("remove `sha256`");
     }
     let path = cx.base_dir.join(value);
-    if !path.is_file() {
-        let what = if path.is_dir() { "is a folder, not a file" } else { "does not exist" };
-        cx.at(Code::MissingFile, at, format!("`{value}` {what}"))
+    if path.is_dir() {
+        match zip_to {
+            Some(dest) if dest.to_ascii_lowercase().ends_with(".zip") => {}
+            Some(_) => {
+                cx.at(Code::MissingFile, at, format!("`{value}` is a folder: it is uploaded as one zip file")).hint(
+                    "give a `destination` ending in `.zip` (and unpack it in a later step, or use `install-artifact`)",
+                );
+            }
+            None => {
+                cx.at(Code::MissingFile, at, format!("`{value}` is a folder, not a file"))
+                    .hint("a script must be a single file");
+            }
+        }
+    } else if !path.is_file() {
+        cx.at(Code::MissingFile, at, format!("`{value}` does not exist"))
             .hint(format!("paths are relative to the spec's folder (looked for {})", path.display()));
     }
 }

@@ -104,10 +104,12 @@ pub fn check(cx: &mut Context) {
                 }
             }
         }
+        // A misspelt key is reported once, as unknown, not again as a missing parameter.
+        let misspelt = |k: &str| step.with.keys().any(|w| !m.parameters.contains_key(w) && suggest(w, [k]).is_some());
         let missing: Vec<&str> = m
             .parameters
             .iter()
-            .filter(|(k, p)| p.default.is_none() && !step.with.contains_key(*k))
+            .filter(|(k, p)| p.default.is_none() && !step.with.contains_key(*k) && !misspelt(k))
             .map(|(k, _)| k.as_str())
             .collect();
         if !missing.is_empty() {

@@ -417,13 +417,23 @@ impl Builder<'_> {
         }
         for p in paths {
             let local = base_dir.join(&p);
-            let bytes = std::fs::read(&local).map_err(|e| format!("cannot read {}: {e}", local.display()))?;
+            // A folder travels as one deterministic zip (AIB's File customizer copies files).
+            let folder = local.is_dir();
+            let bytes = if folder { super::zip::zip_folder(&local) } else { std::fs::read(&local) }
+                .map_err(|e| format!("cannot read {}: {e}", local.display()))?;
             let sha = hex(&Sha256::digest(&bytes));
-            let file_name = FsPath::new(&p).file_name().and_then(|f| f.to_str()).unwrap_or("artifact").to_string();
+            let mut file_name = FsPath::new(p.trim_end_matches(['/', '\\']))
+                .file_name()
+                .and_then(|f| f.to_str())
+                .unwrap_or("artifact")
+                .to_string();
+            if folder {
+                file_name.push_str(".zip");
+            }
             // Content-addressed: a changed file gets a new blob, so a template that pins
             // the old checksum never sees the new content, and unchanged files upload once.
             let blob = format!("{}/{}/{}", self.spec.name, &sha[..12], file_name);
-            self.artifacts.push(Artifact { spec_path: p, local, blob, sha256: sha, size: bytes.len() as u64 });
+            self.artifacts.push(Artifact { spec_path: p, local, blob, sha256: sha, size: bytes.len() as u64, folder });
         }
         Ok(())
     }

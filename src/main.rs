@@ -35,6 +35,9 @@ enum Command {
         /// How to print diagnostics.
         #[arg(long, value_enum, default_value_t = Report::Human)]
         format: Report,
+        /// Fail on warnings too (exit 2).
+        #[arg(long)]
+        strict: bool,
         /// A folder of customization library entries that add to or replace the built-in ones.
         #[arg(long, value_name = "DIR")]
         library: Option<PathBuf>,
@@ -121,7 +124,9 @@ fn main() -> ExitCode {
         }
     };
     let code = match cli.command {
-        Command::Validate { spec, format, library } => validate(&spec, format, &compiler::Options { library }),
+        Command::Validate { spec, format, strict, library } => {
+            validate(&spec, format, strict, &compiler::Options { library })
+        }
         Command::Compile { spec, format, out, library } => compile(&spec, format, &out, &compiler::Options { library }),
         Command::Customizations { command, library } => customizations(command, library.as_deref()),
         Command::Import { kind, path, out, check } => aibc::import::run(&aibc::import::Args { kind, path, out, check }),
@@ -174,13 +179,13 @@ fn summary(errors: usize, warnings: usize) -> String {
     }
 }
 
-fn validate(spec: &Path, format: Report, options: &compiler::Options) -> i32 {
+fn validate(spec: &Path, format: Report, strict: bool, options: &compiler::Options) -> i32 {
     let doc = match load(spec, options) {
         Ok(d) => d,
         Err(code) => return code,
     };
     report(&doc, format);
-    if doc.has_errors() {
+    if doc.has_errors() || (strict && !doc.diags.is_empty()) {
         exit::INVALID_SPEC
     } else {
         if format == Report::Human {

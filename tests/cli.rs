@@ -122,4 +122,9 @@ fn validate_json_reports_warnings_without_failing() {
     assert_eq!(v["warnings"], 1);
     assert_eq!(v["diagnostics"][0]["code"], "AIB207");
     assert_eq!(v["diagnostics"][0]["line"], 3);
+    assert_eq!(
+        aibc(&["validate", "image.yaml", "--strict"], &t.0).status.code(),
+        Some(2),
+        "--strict fails on warnings"
+    );
 }

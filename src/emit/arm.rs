@@ -66,6 +66,10 @@ fn parameters(params: &[Param], scope: &Scope) -> Value {
         if !p.allowed.is_empty() {
             d.insert("allowedValues".into(), Value::Array(p.allowed.iter().map(|a| value(a, scope)).collect()));
         }
+        if let Some((min, max)) = p.length {
+            d.insert("minLength".into(), json!(min));
+            d.insert("maxLength".into(), json!(max));
+        }
         if let Some(m) = p.min {
             d.insert("minValue".into(), json!(m));
         }

@@ -124,6 +124,10 @@ fn param(p: &Param) -> serde_json::Value {
     if !p.allowed.is_empty() {
         decorators.push(format!("@allowed({})", expr(&Expr::Array(p.allowed.clone()), 0)));
     }
+    if let Some((min, max)) = p.length {
+        decorators.push(format!("@minLength({min})"));
+        decorators.push(format!("@maxLength({max})"));
+    }
     if let Some(m) = p.min {
         decorators.push(format!("@minValue({m})"));
     }

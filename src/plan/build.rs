@@ -465,7 +465,10 @@ impl Builder<'_> {
                 "The user-assigned identity Azure Image Builder runs as. It gets roles only where the build needs them.",
             );
             let name = spec_identity.name.clone().unwrap_or_else(|| format!("id-{image}"));
-            m.param(Param::new("name", ParamType::String, "Required. Name of the identity."), from_spec_string(&name));
+            m.param(
+                Param::new("name", ParamType::String, "Required. Name of the identity.").length(3, 128),
+                from_spec_string(&name),
+            );
             self.located(&mut m);
             let r = resource(
                 "identity",
@@ -528,7 +531,8 @@ impl Builder<'_> {
                     "accountName",
                     ParamType::String,
                     "Required. Name of the storage account (3-24 lowercase letters and digits).",
-                ),
+                )
+                .length(3, 24),
                 account,
             );
             self.located(&mut m);
@@ -561,7 +565,8 @@ impl Builder<'_> {
             );
         }
         m.param(
-            Param::new("containerName", ParamType::String, "Required. Name of the blob container for the artifacts."),
+            Param::new("containerName", ParamType::String, "Required. Name of the blob container for the artifacts.")
+                .length(3, 63),
             from_spec_string(&container),
         );
         m.param(principal_param(), Expr::output("identity", PRINCIPAL));
@@ -608,11 +613,12 @@ impl Builder<'_> {
                 "The Compute Gallery and the image definition this image is published to, and AIB's right to publish versions of it.",
             );
             m.param(
-                Param::new("galleryName", ParamType::String, "Required. Name of the Compute Gallery."),
+                Param::new("galleryName", ParamType::String, "Required. Name of the Compute Gallery.").length(1, 80),
                 from_spec_string(g.name.as_deref().unwrap_or_default()),
             );
             m.param(
-                Param::new("imageDefinitionName", ParamType::String, "Required. Name of the gallery image definition."),
+                Param::new("imageDefinitionName", ParamType::String, "Required. Name of the gallery image definition.")
+                    .length(1, 80),
                 from_spec_string(img.name.as_deref().unwrap_or(&image)),
             );
             self.located(&mut m);
@@ -651,13 +657,13 @@ impl Builder<'_> {
                 Some("imageVersionWriter"),
             ));
             m.output(
-                "imageDefinitionId",
+                "imageDefinitionResourceId",
                 ParamType::String,
                 "Resource ID of the gallery image definition.",
                 Expr::id_of("imageDefinition"),
             );
             self.modules.push(m);
-            spec_gallery_id = Some(Expr::output("gallery", "imageDefinitionId"));
+            spec_gallery_id = Some(Expr::output("gallery", "imageDefinitionResourceId"));
         }
         // Existing image definitions: each gets the writer role, once.
         let mut existing_ids: Vec<String> = Vec::new();
@@ -979,9 +985,9 @@ impl Builder<'_> {
         for e in gallery_ids.values() {
             if !gallery_params.iter().any(|(x, _)| x == e) {
                 let n = if gallery_params.is_empty() {
-                    "galleryImageId".to_string()
+                    "imageDefinitionResourceId".to_string()
                 } else {
-                    format!("galleryImageId{}", gallery_params.len() + 1)
+                    format!("imageDefinitionResourceId{}", gallery_params.len() + 1)
                 };
                 m.param(
                     Param::new(
@@ -1184,7 +1190,8 @@ impl Builder<'_> {
                 Expr::call("take", vec![Expr::call("uniqueString", args), Expr::Int(8)]),
             ])
         };
-        m.params.insert(0, Param::new("name", ParamType::String, "Required. Name of the image template."));
+        m.params
+            .insert(0, Param::new("name", ParamType::String, "Required. Name of the image template.").length(1, 64));
         m.args.insert(0, ("name".into(), name));
         (m, hash)
     }
@@ -1197,7 +1204,7 @@ impl Builder<'_> {
         let tags = |t: &BTreeMap<String, String>| (!t.is_empty()).then(|| tags_expr(t));
         match d {
             Distribution::Gallery(g) => {
-                let base = Expr::param(gallery_param.unwrap_or("galleryImageId"));
+                let base = Expr::param(gallery_param.unwrap_or("imageDefinitionResourceId"));
                 let mut versioning = None;
                 let image_id = match &g.version {
                     None => base,

@@ -61,6 +61,8 @@ pub struct Param {
     pub allowed: Vec<Expr>,
     pub min: Option<i64>,
     pub max: Option<i64>,
+    /// Length limits of a string (`@minLength`/`@maxLength`), where Azure has them.
+    pub length: Option<(u32, u32)>,
     /// Value known when compiling, for the parameter files (`main.bicepparam`).
     pub value: Option<Expr>,
 }
@@ -75,8 +77,13 @@ impl Param {
             allowed: Vec::new(),
             min: None,
             max: None,
+            length: None,
             value: None,
         }
+    }
+    pub fn length(mut self, min: u32, max: u32) -> Param {
+        self.length = Some((min, max));
+        self
     }
     pub fn default(mut self, e: Expr) -> Param {
         self.default = Some(e);

@@ -58,12 +58,12 @@ module gallery 'modules/gallery.bicep' = {
 module imageTemplate 'modules/image-template.bicep' = if (deployImageTemplate) {
   name: 'avd-win11-24h2-m365-image-template'
   params: {
-    name: 'avd-win11-24h2-m365-${take(uniqueString('debe9137', location, imageVersion), 8)}'
+    name: 'avd-win11-24h2-m365-${take(uniqueString('5cb37884', location, imageVersion), 8)}'
     location: location
     tags: tags
     identityResourceId: identity.outputs.resourceId
     artifactsUrl: artifacts.outputs.containerUrl
-    galleryImageId: gallery.outputs.imageDefinitionId
+    imageDefinitionResourceId: gallery.outputs.imageDefinitionResourceId
     imageVersion: imageVersion
   }
 }

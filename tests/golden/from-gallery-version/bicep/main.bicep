@@ -64,12 +64,12 @@ module sourceAccess 'modules/source-access.bicep' = {
 module imageTemplate 'modules/image-template.bicep' = if (deployImageTemplate) {
   name: 'orders-api-ubuntu2404-image-template'
   params: {
-    name: 'orders-api-ubuntu2404-${take(uniqueString('d22b8eea', location), 8)}'
+    name: 'orders-api-ubuntu2404-${take(uniqueString('7e3e3b6c', location), 8)}'
     location: location
     tags: tags
     identityResourceId: identity.outputs.resourceId
     artifactsUrl: artifacts.outputs.containerUrl
-    galleryImageId: gallery.outputs.imageDefinitionId
+    imageDefinitionResourceId: gallery.outputs.imageDefinitionResourceId
   }
   dependsOn: [
     sourceAccess

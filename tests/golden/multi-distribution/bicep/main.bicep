@@ -76,12 +76,12 @@ module managedImageAccess 'modules/managed-image-access.bicep' = {
 module imageTemplate 'modules/image-template.bicep' = if (deployImageTemplate) {
   name: 'ci-agent-ubuntu2204-image-template'
   params: {
-    name: 'ci-agent-ubuntu2204-${take(uniqueString('4234a917', location, imageVersion, environment), 8)}'
+    name: 'ci-agent-ubuntu2204-${take(uniqueString('c485fbde', location, imageVersion, environment), 8)}'
     location: location
     tags: tags
     identityResourceId: identity.outputs.resourceId
     artifactsUrl: artifacts.outputs.containerUrl
-    galleryImageId: gallery.outputs.imageDefinitionId
+    imageDefinitionResourceId: gallery.outputs.imageDefinitionResourceId
     imageVersion: imageVersion
     environment: environment
   }

@@ -76,12 +76,12 @@ module vmIdentityAccess 'modules/vm-identity-access.bicep' = {
 module imageTemplate 'modules/image-template.bicep' = if (deployImageTemplate) {
   name: 'ubuntu-2404-internal-image-template'
   params: {
-    name: 'ubuntu-2404-internal-${take(uniqueString('39856802', location, imageVersion), 8)}'
+    name: 'ubuntu-2404-internal-${take(uniqueString('78986352', location, imageVersion), 8)}'
     location: location
     tags: tags
     identityResourceId: identity.outputs.resourceId
     artifactsUrl: artifacts.outputs.containerUrl
-    galleryImageId: '/subscriptions/7d1e3c52-4b8a-4f0e-9c61-2a5b8e0f3d94/resourceGroups/rg-images-shared/providers/Microsoft.Compute/galleries/gal_platform_images/images/ubuntu-2404-internal'
+    imageDefinitionResourceId: '/subscriptions/7d1e3c52-4b8a-4f0e-9c61-2a5b8e0f3d94/resourceGroups/rg-images-shared/providers/Microsoft.Compute/galleries/gal_platform_images/images/ubuntu-2404-internal'
     imageVersion: imageVersion
   }
   dependsOn: [

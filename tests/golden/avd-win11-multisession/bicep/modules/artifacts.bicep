@@ -8,6 +8,8 @@ metadata description = 'Private storage for the build\'s scripts and files: no a
 // Nothing is public: AIB reads the one container through its identity.
 
 @description('Required. Name of the storage account (3-24 lowercase letters and digits).')
+@minLength(3)
+@maxLength(24)
 param accountName string
 
 @description('Required. Azure region of the resources.')
@@ -17,6 +19,8 @@ param location string
 param tags object
 
 @description('Required. Name of the blob container for the artifacts.')
+@minLength(3)
+@maxLength(63)
 param containerName string
 
 @description('Required. Principal ID of the identity Azure Image Builder runs as.')

@@ -47,11 +47,11 @@ module gallery 'modules/gallery.bicep' = {
 module imageTemplate 'modules/image-template.bicep' = if (deployImageTemplate) {
   name: 'ubuntu-2204-server-image-template'
   params: {
-    name: 'ubuntu-2204-server-${take(uniqueString('3442fb70', location, imageVersion), 8)}'
+    name: 'ubuntu-2204-server-${take(uniqueString('7082720f', location, imageVersion), 8)}'
     location: location
     tags: tags
     identityResourceId: identity.outputs.resourceId
-    galleryImageId: gallery.outputs.imageDefinitionId
+    imageDefinitionResourceId: gallery.outputs.imageDefinitionResourceId
     imageVersion: imageVersion
   }
 }

@@ -47,11 +47,11 @@ module gallery 'modules/gallery.bicep' = {
 module imageTemplate 'modules/image-template.bicep' = if (deployImageTemplate) {
   name: 'ubuntu-2404-docker-image-template'
   params: {
-    name: 'ubuntu-2404-docker-${take(uniqueString('bbcbb98b', location, imageVersion), 8)}'
+    name: 'ubuntu-2404-docker-${take(uniqueString('d34a42ae', location, imageVersion), 8)}'
     location: location
     tags: tags
     identityResourceId: identity.outputs.resourceId
-    galleryImageId: gallery.outputs.imageDefinitionId
+    imageDefinitionResourceId: gallery.outputs.imageDefinitionResourceId
     imageVersion: imageVersion
   }
 }

@@ -47,11 +47,11 @@ module gallery 'modules/gallery.bicep' = {
 module imageTemplate 'modules/image-template.bicep' = if (deployImageTemplate) {
   name: 'ubuntu-2404-server-image-template'
   params: {
-    name: 'ubuntu-2404-server-${take(uniqueString('5e3cc4e6', location, imageVersion), 8)}'
+    name: 'ubuntu-2404-server-${take(uniqueString('788201a3', location, imageVersion), 8)}'
     location: location
     tags: tags
     identityResourceId: identity.outputs.resourceId
-    galleryImageId: gallery.outputs.imageDefinitionId
+    imageDefinitionResourceId: gallery.outputs.imageDefinitionResourceId
     imageVersion: imageVersion
   }
 }

@@ -7,6 +7,8 @@ metadata description = 'The Azure Image Builder template: source, customization,
 // content, so a changed spec gets a new template and an unchanged one reuses its own.
 
 @description('Required. Name of the image template.')
+@minLength(1)
+@maxLength(64)
 param name string
 
 @description('Required. Azure region of the resources.')
@@ -22,7 +24,7 @@ param identityResourceId string
 param artifactsUrl string
 
 @description('Required. Resource ID of the gallery image definition to publish to.')
-param galleryImageId string
+param imageDefinitionResourceId string
 
 @description('Required. Gallery image version to publish.')
 param imageVersion string
@@ -110,7 +112,7 @@ resource imageTemplate 'Microsoft.VirtualMachineImages/imageTemplates@2025-10-01
     distribute: [
       {
         type: 'SharedImage'
-        galleryImageId: '${galleryImageId}/versions/${imageVersion}'
+        galleryImageId: '${imageDefinitionResourceId}/versions/${imageVersion}'
         runOutputName: 'ci-agent-gallery'
         artifactTags: {
           channel: 'stable'

@@ -9,6 +9,8 @@ metadata description = 'The existing storage account for the build\'s scripts an
 // AIB read that one container through its identity.
 
 @description('Required. Name of the blob container for the artifacts.')
+@minLength(3)
+@maxLength(63)
 param containerName string
 
 @description('Required. Principal ID of the identity Azure Image Builder runs as.')

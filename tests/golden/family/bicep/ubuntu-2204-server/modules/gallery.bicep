@@ -7,9 +7,13 @@ metadata description = 'The Compute Gallery and the image definition this image 
 // definition and nothing else in the gallery.
 
 @description('Required. Name of the Compute Gallery.')
+@minLength(1)
+@maxLength(80)
 param galleryName string
 
 @description('Required. Name of the gallery image definition.')
+@minLength(1)
+@maxLength(80)
 param imageDefinitionName string
 
 @description('Required. Azure region of the resources.')
@@ -90,4 +94,4 @@ resource imageVersionWriterAssignment 'Microsoft.Authorization/roleAssignments@2
 }
 
 @description('Resource ID of the gallery image definition.')
-output imageDefinitionId string = imageDefinition.id
+output imageDefinitionResourceId string = imageDefinition.id

@@ -7,6 +7,8 @@ metadata description = 'The user-assigned identity Azure Image Builder runs as. 
 // it grants one role at one scope, so the identity can do only what this build needs.
 
 @description('Required. Name of the identity.')
+@minLength(3)
+@maxLength(128)
 param name string
 
 @description('Required. Azure region of the resources.')

@@ -165,11 +165,16 @@ fn powershell_scripts_follow_the_hygiene_rules() {
                 problems.push(format!("{file}: no explicit `exit <code>`"));
             }
             for (n, line) in text.lines().enumerate() {
-                let code = line.split('#').next().unwrap_or("");
+                let code = strip_strings(line.split('#').next().unwrap_or(""));
                 // Command positions: the start of a statement, or after a pipe or `;`.
                 for segment in code.split(['|', ';', '{', '(']) {
-                    let word = segment.split_whitespace().next().unwrap_or("");
-                    if ALIASES.iter().any(|a| a.eq_ignore_ascii_case(word)) {
+                    let mut words = segment.split_whitespace();
+                    let word = words.next().unwrap_or("");
+                    // `foreach (…)` is the language's loop, not the ForEach-Object alias.
+                    let keyword = word.eq_ignore_ascii_case("foreach")
+                        && words.next().is_none_or(|w| w.starts_with('('))
+                        || word.eq_ignore_ascii_case("foreach(");
+                    if !keyword && ALIASES.iter().any(|a| a.eq_ignore_ascii_case(word)) {
                         problems.push(format!("{file}:{}: alias `{word}` (write the full cmdlet name)", n + 1));
                     }
                 }
@@ -177,6 +182,29 @@ fn powershell_scripts_follow_the_hygiene_rules() {
         }
     }
     assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
+
+/// The line with the contents of '…' and "…" strings blanked, so words inside messages are
+/// not taken for commands.
+fn strip_strings(line: &str) -> String {
+    let mut out = String::with_capacity(line.len());
+    let mut quote: Option<char> = None;
+    for c in line.chars() {
+        match quote {
+            Some(q) if c == q => {
+                quote = None;
+                out.push(c);
+            }
+            Some(_) => out.push(' '),
+            None => {
+                if c == '\'' || c == '"' {
+                    quote = Some(c);
+                }
+                out.push(c);
+            }
+        }
+    }
+    out
 }
 
 #[test]
@@ -282,5 +310,24 @@ fn a_folder_is_uploaded_as_a_deterministic_zip() {
     assert_eq!(a.sha256, compile().artifacts[0].sha256, "the same folder gives the same zip");
     std::fs::write(dir.join("payload/sub/b.txt"), "changed").unwrap();
     assert_ne!(a.sha256, compile().artifacts[0].sha256, "a changed file changes the zip");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn a_single_backslash_before_a_placeholder_is_reported_where_it_is() {
+    let dir = scratch("backslash");
+    let lib = dir.join("lib");
+    std::fs::create_dir_all(lib.join("copy")).unwrap();
+    std::fs::write(
+        lib.join("copy/manifest.yaml"),
+        "name: copy\nversion: 1.0.0\ndescription: x\nos: windows\nparameters:\n  f: {type: string, description: f, default: a.msi}\nsteps:\n  - type: File\n    source: https://example.invalid/a.msi\n    destination: 'C:\\Temp\\{{f}}'\n",
+    )
+    .unwrap();
+    let spec = dir.join("image.yaml");
+    std::fs::write(&spec, "name: t\nos: windows\nsource: {platform: 'a:b:c'}\ndistribute: [{vhd: {}}]\n").unwrap();
+    let doc = aibc::compiler::check_file_with(&spec, &aibc::compiler::Options { library: Some(lib) }).unwrap();
+    let codes: Vec<(u32, u32, &str)> =
+        doc.diags.iter().map(|d| (d.span.start.line, d.span.start.col, d.code.id())).collect();
+    assert_eq!(codes, vec![(10, 18, "AIB607")]);
     let _ = std::fs::remove_dir_all(&dir);
 }

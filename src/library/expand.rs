@@ -34,6 +34,8 @@ pub fn expand(
             values.insert(name.clone(), v.clone());
         }
     }
+    // Facts about the build every template may use, under a name no parameter can take.
+    values.insert("aibc".into(), serde_json::json!({ "vmIdentity": vm_identity.unwrap_or_default() }));
     let values = Value::Object(values);
     let has_secrets = m.parameters.values().any(|p| p.secret);
     let prelude = if has_secrets {
@@ -193,6 +195,27 @@ pub(super) fn check_manifest(m: &Manifest, files: &BTreeMap<String, String>, nod
     }
     for (i, step) in m.steps.iter().enumerate() {
         let at = Path::root().join("steps").join(i);
+        let fields = serde_json::to_value(step).unwrap_or_default();
+        if let Some(obj) = fields.as_object() {
+            for (key, v) in obj {
+                let bad = match v {
+                    Value::String(t) => super::render::single_backslash_before_braces(t).is_some(),
+                    Value::Array(items) => items
+                        .iter()
+                        .filter_map(Value::as_str)
+                        .any(|t| super::render::single_backslash_before_braces(t).is_some()),
+                    _ => false,
+                };
+                if bad {
+                    report(
+                        at.join(key.as_str()),
+                        Anchor::Value,
+                        "`\\{{` makes the placeholder literal text".into(),
+                        "write `\\\\{{…}}` for a backslash followed by a value (a Windows path)",
+                    );
+                }
+            }
+        }
         let (script, lang_os) = match step {
             Step::PowerShell(s) => (s.script.as_deref(), Some(Os::Windows)),
             Step::Shell(s) => (s.script.as_deref(), Some(Os::Linux)),
@@ -208,13 +231,25 @@ pub(super) fn check_manifest(m: &Manifest, files: &BTreeMap<String, String>, nod
             );
         }
         if let Some(f) = script {
-            if !files.contains_key(f) {
-                report(
-                    at.join("script"),
-                    Anchor::Value,
-                    format!("the entry has no file `{f}`"),
-                    "add the file next to manifest.yaml",
-                );
+            match files.get(f) {
+                None => {
+                    report(
+                        at.join("script"),
+                        Anchor::Value,
+                        format!("the entry has no file `{f}`"),
+                        "add the file next to manifest.yaml",
+                    );
+                }
+                Some(text) => {
+                    if let Some(line) = super::render::single_backslash_before_braces(text) {
+                        report(
+                            at.join("script"),
+                            Anchor::Value,
+                            format!("`{f}` line {line}: `\\{{{{` makes the placeholder literal text"),
+                            "write `\\\\{{…}}` for a backslash followed by a value (a Windows path)",
+                        );
+                    }
+                }
             }
         }
     }

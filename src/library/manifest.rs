@@ -30,6 +30,8 @@ pub struct Manifest {
     pub example: BTreeMap<String, serde_json::Value>,
     /// The AIB customizers the entry expands to. `script:` names a file of the entry,
     /// rendered with the parameters and inlined; other strings may use `{{param}}`.
+    /// Templates also see `{{aibc.vmIdentity}}`: the resource ID of the first build VM
+    /// identity (empty without one).
     #[schemars(length(min = 1))]
     pub steps: Vec<Step>,
 }

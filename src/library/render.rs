@@ -52,7 +52,28 @@ fn registry(lang: Lang) -> &'static Handlebars<'static> {
         h.register_helper("ps-list", Box::new(ps_list));
         h.register_helper("sh-list", Box::new(sh_list));
         h.register_helper("ps-bool", Box::new(ps_bool));
-        h.register_helper("basename", Box::new(basename));
+        // Helper output bypasses the escape function, so `basename` escapes itself.
+        let escape: fn(&str) -> String = match lang {
+            Lang::PowerShell => ps_quote_content,
+            Lang::Shell => sh_quote_content,
+            Lang::Text => |s: &str| s.to_string(),
+        };
+        h.register_helper(
+            "basename",
+            Box::new(
+                move |h: &Helper,
+                      _: &Handlebars,
+                      _: &Context,
+                      _: &mut RenderContext,
+                      out: &mut dyn Output|
+                      -> HelperResult {
+                    let v = h.param(0).ok_or(RenderErrorReason::ParamNotFoundForIndex("basename", 0))?.value();
+                    let s = v.as_str().unwrap_or_default();
+                    out.write(&escape(s.rsplit(['/', '\\']).next().unwrap_or(s)))?;
+                    Ok(())
+                },
+            ),
+        );
         h
     })
 }
@@ -94,12 +115,18 @@ fn ps_bool(h: &Helper, _: &Handlebars, _: &Context, _: &mut RenderContext, out: 
     Ok(())
 }
 
-/// The file name of a path (for file parameters).
-fn basename(h: &Helper, _: &Handlebars, _: &Context, _: &mut RenderContext, out: &mut dyn Output) -> HelperResult {
-    let v = h.param(0).ok_or(RenderErrorReason::ParamNotFoundForIndex("basename", 0))?.value();
-    let s = v.as_str().unwrap_or_default();
-    out.write(s.rsplit(['/', '\\']).next().unwrap_or(s))?;
-    Ok(())
+/// Where a template has `\{{` (one backslash), handlebars reads an escaped, literal `{{`:
+/// in a Windows path such as `C:\x\{{name}}` the value silently disappears. Returns the
+/// 1-based line of the first such place.
+pub fn single_backslash_before_braces(template: &str) -> Option<usize> {
+    template
+        .lines()
+        .position(|line| {
+            let b = line.as_bytes();
+            (0..b.len().saturating_sub(2))
+                .any(|i| b[i] == b'\\' && b[i + 1] == b'{' && b[i + 2] == b'{' && (i == 0 || b[i - 1] != b'\\'))
+        })
+        .map(|i| i + 1)
 }
 
 #[cfg(test)]
@@ -114,6 +141,13 @@ mod tests {
         assert_eq!(render("'{{x}}'", &v, Lang::Shell).unwrap(), "'it'\\''s ‘quoted’; rm -rf /'");
         assert_eq!(render("{{ps-list l}}", &v, Lang::PowerShell).unwrap(), "@('a''b', 'c')");
         assert_eq!(render("{{sh-list l}}", &v, Lang::Shell).unwrap(), "'a'\\''b' 'c'");
+    }
+
+    #[test]
+    fn basename_is_escaped_like_any_value() {
+        let v = json!({"f": "dir/it's.msi"});
+        assert_eq!(render("'{{basename f}}'", &v, Lang::PowerShell).unwrap(), "'it''s.msi'");
+        assert_eq!(render("'{{basename f}}'", &v, Lang::Shell).unwrap(), "'it'\\''s.msi'");
     }
 
     #[test]

@@ -6,8 +6,9 @@
     The rules get fixed names (not display names, which change with the language pack),
     so running the script again updates them in place instead of adding duplicates.
 
-    WinRM is deliberately not touched here: AIB drives the build VM over WinRM. The
-    image restricts it on the first boot of a deployed VM (lock-down-winrm.ps1).
+    WinRM and RDP are not touched here: the firewall-lockdown library entry limits them to
+    the management subnet (WinRM only on VMs made from the image, since AIB drives the
+    build VM over WinRM).
 
     Exit codes: 0 done; 1 failed.
 #>

@@ -30,18 +30,6 @@ module identity 'modules/identity.bicep' = {
   }
 }
 
-// Private storage for the build's scripts and files: no anonymous access, no shared keys, TLS 1.2, https only. AIB reads one container through its identity.
-module artifacts 'modules/artifacts.bicep' = {
-  name: 'avd-win11-24h2-m365-artifacts'
-  params: {
-    accountName: 'st${uniqueString(resourceGroup().id, 'avd-win11-24h2-m365')}'
-    location: location
-    tags: tags
-    containerName: 'artifacts'
-    principalId: identity.outputs.principalId
-  }
-}
-
 // The Compute Gallery and the image definition this image is published to, and AIB's right to publish versions of it.
 module gallery 'modules/gallery.bicep' = {
   name: 'avd-win11-24h2-m365-gallery'
@@ -58,11 +46,10 @@ module gallery 'modules/gallery.bicep' = {
 module imageTemplate 'modules/image-template.bicep' = if (deployImageTemplate) {
   name: 'avd-win11-24h2-m365-image-template'
   params: {
-    name: 'avd-win11-24h2-m365-${take(uniqueString('5cb37884', location, imageVersion), 8)}'
+    name: 'avd-win11-24h2-m365-${take(uniqueString('97ae499d', location, imageVersion), 8)}'
     location: location
     tags: tags
     identityResourceId: identity.outputs.resourceId
-    artifactsUrl: artifacts.outputs.containerUrl
     imageDefinitionResourceId: gallery.outputs.imageDefinitionResourceId
     imageVersion: imageVersion
   }

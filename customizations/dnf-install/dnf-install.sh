@@ -71,7 +71,7 @@ case "$os_id" in
     exit 1
     ;;
 esac
-crb=$(repo_ids | grep -E '^(crb|powertools|ol[0-9]+_codeready_builder|codeready-builder-for-rhel-[0-9]+-.*)$' |
+crb=$(repo_ids | grep -Ei '^(crb|powertools|ol[0-9]+_codeready_builder|codeready-builder-for-rhel-[0-9]+-.*)$' |
   grep -Ev 'debug|source|srpm' | head -n 1 || true)
 if [ -n "$crb" ]; then
   enable_repo "$crb"

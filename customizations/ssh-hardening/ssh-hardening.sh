@@ -2,8 +2,8 @@
 # Hardens the SSH server along the lines of the CIS benchmarks with a drop-in file,
 # /etc/ssh/sshd_config.d/01-aibc-ssh-hardening.conf, leaving the distribution's sshd_config as it
 # is (except for adding the Include line where it has none). sshd keeps the first value it reads
-# for a keyword, and reads the drop-ins in name order before the rest of sshd_config, so this
-# file's early name makes its settings win over cloud-init's 50-cloud-init.conf and RHEL's
+# for a keyword; sshd_config includes the drop-ins, in name order, before its own settings, so
+# this file's early name makes its settings win over cloud-init's 50-cloud-init.conf and RHEL's
 # 50-redhat.conf. The result is checked with `sshd -t` and `sshd -T`; if either check fails, every
 # file is put back as it was and the step fails. The running sshd is not restarted: the settings
 # apply from the next start of sshd, that is on VMs made from the image.
@@ -40,10 +40,17 @@ for v in "$max_auth_tries" "$client_alive_interval" "$client_alive_count_max" "$
     '' | *[!0-9]* | 0) fail "\`$v\`: the numbers must be whole numbers of 1 or more" ;;
   esac
 done
-set -- {{sh-list ciphers}} {{sh-list macs}} {{sh-list kexAlgorithms}} {{sh-list allowGroups}}
+set -- {{sh-list ciphers}} {{sh-list macs}} {{sh-list kexAlgorithms}}
 for v in "$@"; do
   case "$v" in
-    '' | *[!A-Za-z0-9@._+-]*) fail "\`$v\`: not an algorithm or group name" ;;
+    '' | *[!A-Za-z0-9@._-]*) fail "\`$v\`: not an algorithm name" ;;
+  esac
+done
+# Group names may be patterns (*, ?, !); white space or quotes would split them.
+set -- {{sh-list allowGroups}}
+for v in "$@"; do
+  case "$v" in
+    '' | *[[:space:]]* | *\"* | *\'*) fail "\`$v\`: not a group name" ;;
   esac
 done
 
@@ -68,6 +75,9 @@ supported() {
       echo "Note: this OpenSSH does not offer the $kind algorithm $a; left out." >&2
     fi
   done
+  if [ $# -gt 0 ] && [ -z "$keep" ]; then
+    fail "this OpenSSH offers none of the $kind algorithms given"
+  fi
   printf '%s' "$keep"
 }
 

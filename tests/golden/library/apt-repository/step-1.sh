@@ -84,22 +84,24 @@ if [ $# -gt 0 ]; then
 fi
 
 tmp=$(mktemp -d)
-trap 'gpgconf --kill all >/dev/null 2>&1 || true; rm -rf "$tmp"' EXIT
-# A throw-away keyring: nothing is imported into any user's or root's keyring.
+trap 'rm -rf "$tmp"' EXIT
+# A throw-away keyring: nothing is imported into any user's or root's keyring. Public keys need
+# no gpg-agent (minimal images have none): --no-autostart keeps gpg from trying to start one.
 export GNUPGHOME="$tmp/gnupg"
 mkdir -m 0700 "$GNUPGHOME"
+pgp() { gpg --batch --no-autostart "$@"; }
 
 # The query string is left out of the log, in case the URL carries a token.
 echo "Downloading the signing key from ${key_url%%\?*}"
 curl -fsSL --proto '=https' --tlsv1.2 --retry 5 --retry-delay 5 --connect-timeout 20 --max-time 120 \
   -o "$tmp/key" "$key_url"
-if ! gpg --batch --quiet --import "$tmp/key" 2>"$tmp/gpg.log"; then
+if ! pgp --quiet --import "$tmp/key" 2>"$tmp/gpg.log"; then
   cat "$tmp/gpg.log" >&2
   fail 'the download is not an OpenPGP public key (armored or binary)'
 fi
 # Colon listing: the fpr record after a pub record is a primary key's fingerprint; the one after a
 # sub record, a subkey's. Field 2 of pub is the validity: e = expired, r = revoked.
-gpg --batch --with-colons --list-keys >"$tmp/keys"
+pgp --with-colons --list-keys >"$tmp/keys"
 all_fprs=$(awk -F: '$1 == "fpr" { print $10 }' "$tmp/keys")
 
 # The expected fingerprints, normalized: without spaces or colons, in capitals.
@@ -112,7 +114,7 @@ for want in "$@"; do
     *[!0-9A-F]*) fail "\`$want\` is not a key fingerprint (hexadecimal)" ;;
   esac
   if [ ${#fpr} -ne 40 ] && [ ${#fpr} -ne 64 ]; then
-    fail "\`$want\` is not a full fingerprint (40 hexadecimal digits, 64 for v5 keys); key IDs can be forged"
+    fail "\`$want\` is not a full fingerprint (40 hexadecimal digits, 64 for v5 keys): short key IDs are easy to fake"
   fi
   if ! printf '%s\n' "$all_fprs" | grep -qxF "$fpr"; then
     echo "apt-repository: the downloaded key file has these keys (fingerprints, subkeys included):" >&2
@@ -129,9 +131,9 @@ else
   echo 'Warning: no fingerprints given; trusting every key in the download (pin them with fingerprints).'
 fi
 # Without arguments gpg exports every key; with fingerprints, only the keys that hold them.
-gpg --batch --export "$@" >"$tmp/keyring.gpg"
+pgp --export "$@" >"$tmp/keyring.gpg"
 [ -s "$tmp/keyring.gpg" ] || fail 'exporting the key failed'
-gpg --batch --with-colons --import-options show-only --import "$tmp/keyring.gpg" 2>/dev/null |
+pgp --with-colons --import-options show-only --import "$tmp/keyring.gpg" 2>/dev/null |
   awk -F: '
     $1 == "pub" { state = $2; next_fpr = 1; next }
     $1 == "fpr" && next_fpr { fpr = $10; next_fpr = 0 }
@@ -150,6 +152,20 @@ gpg --batch --with-colons --import-options show-only --import "$tmp/keyring.gpg"
   echo "Signed-By: $keyring"
 } >"$tmp/sources"
 
+# The files as they were, to put back if apt-get update fails with the new ones.
+for f in "$keyring" "$sources"; do
+  if [ -f "$f" ]; then cp "$f" "$tmp/old-${f##*/}"; fi
+done
+restore() {
+  echo 'apt-repository: putting the previous files back' >&2
+  for f in "$keyring" "$sources"; do
+    if [ -f "$tmp/old-${f##*/}" ]; then
+      sudo install -m 0644 -o root -g root "$tmp/old-${f##*/}" "$f"
+    else
+      sudo rm -f "$f"
+    fi
+  done
+}
 put() {
   if cmp -s "$1" "$2"; then
     echo "$2 is up to date"
@@ -171,5 +187,8 @@ if [ -n "$others" ]; then
 fi
 
 echo '==> apt-get update'
-apt_get update
+if ! apt_get update; then
+  restore
+  fail "apt-get update failed with the repository $name"
+fi
 echo "apt-repository: $name added"

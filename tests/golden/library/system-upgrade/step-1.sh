@@ -2,7 +2,7 @@
 # Upgrades every installed package to the newest version the VM's repositories offer, so the
 # image starts out patched: apt-get dist-upgrade on Debian/Ubuntu, dnf upgrade on RHEL and its
 # rebuilds, tdnf upgrade on Azure Linux. Safe to run twice: the second run finds nothing to do.
-# AIB does not restart Linux build VMs; a new kernel is used from the first boot of a VM made
+# AIB has no restart step for Linux, so a new kernel is used from the first boot of a VM made
 # from the image.
 set -eu
 

@@ -1,7 +1,40 @@
 //! `aibc import`: Packer templates (JSON and HCL2) and existing AIB ARM templates into
-//! specs. (Being implemented; see issue 6.)
+//! specs.
+//!
+//! The way through, one module per step:
+//! - a front end reads the input into symbolic values (`value`), keeping every deploy-time
+//!   reference: `arm` (ARM expressions) or `packer` (Packer variables and templates; it
+//!   describes its template as the AIB image template it amounts to);
+//! - `map` turns that image template into a spec, `resolve` deciding field by field what
+//!   a reference becomes (`params`: a spec parameter, a default, a stand-in);
+//! - `yaml` writes the spec; the spec is then checked like any other;
+//! - `roundtrip` compiles it and compares the generated image template with the original.
+//!
+//! Findings (`diag`) are located in the imported files and print like aibc's diagnostics.
 
-use std::path::PathBuf;
+pub mod arm;
+pub mod diag;
+mod map;
+pub mod packer;
+mod params;
+mod resolve;
+pub mod roundtrip;
+pub mod value;
+pub mod yaml;
+
+use std::io::{IsTerminal, Write};
+use std::path::{Path, PathBuf};
+
+pub use diag::{Finding, ImportCode};
+pub use resolve::{Sub, Subs, ZERO_SUBSCRIPTION};
+
+use crate::compiler::{self, Target};
+use crate::document::{self, Document};
+use crate::exit;
+use crate::loader::Format;
+use crate::source::Sources;
+use crate::spec::ImageSpec;
+use value::Val;
 
 /// What to import from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -22,8 +55,198 @@ pub struct Args {
     pub check: bool,
 }
 
+/// Why an import produced no spec.
+#[derive(Debug)]
+pub enum Failure {
+    /// A file could not be read.
+    Io(String),
+    /// The input is malformed or not importable; the findings say where.
+    Invalid { sources: Sources, findings: Vec<Finding> },
+}
+
+/// A successful import.
+#[derive(Debug)]
+pub struct Imported {
+    pub spec: ImageSpec,
+    /// The spec as written (header comments included).
+    pub yaml: String,
+    /// Warnings, located in `sources`.
+    pub findings: Vec<Finding>,
+    pub sources: Sources,
+    /// The original image template's `properties`, evaluated.
+    pub original: Val,
+    /// The original template's location.
+    pub location: Option<Val>,
+    /// Values the import changed, by path in `original`.
+    pub subs: Subs,
+}
+
+/// Imports `path`. `spec_path` is where the spec will be written: local files the
+/// template uses are referred to relative to it.
+pub fn import(kind: Kind, path: &Path, spec_path: &Path) -> Result<Imported, Failure> {
+    match kind {
+        Kind::Arm => import_text(kind, path, read(path)?, spec_path),
+        Kind::Packer => {
+            let files = packer::read(path).map_err(Failure::Io)?;
+            finish(kind, path, Front::Packer(files), spec_path)
+        }
+    }
+}
+
+/// Imports one file's text as if read from `path`: an ARM template or API body, a Packer
+/// JSON template, or one Packer HCL2 file.
+pub fn import_text(kind: Kind, path: &Path, text: String, spec_path: &Path) -> Result<Imported, Failure> {
+    match kind {
+        Kind::Arm => finish(kind, path, Front::Arm(text), spec_path),
+        Kind::Packer => finish(kind, path, Front::Packer(packer::from_text(path, text)), spec_path),
+    }
+}
+
+enum Front {
+    Arm(String),
+    Packer(packer::Files),
+}
+
+fn finish(kind: Kind, path: &Path, front: Front, spec_path: &Path) -> Result<Imported, Failure> {
+    let mut sources = Sources::default();
+    let found = match front {
+        Front::Arm(text) => arm::load(path, text, &mut sources).map(|f| (f.input, f.params, f.findings)),
+        Front::Packer(files) => {
+            packer::load(path, files, spec_path, &mut sources).map(|f| (f.input, f.params, f.findings))
+        }
+    };
+    let (input, params, mut findings) = match found {
+        Ok(f) => f,
+        Err(mut findings) => {
+            diag::normalize(&mut findings);
+            return Err(Failure::Invalid { sources, findings });
+        }
+    };
+    let mut r = resolve::Resolver::new(params);
+    let spec = map::map(&input, &mut r);
+    findings.append(&mut r.findings);
+    diag::normalize(&mut findings);
+    let spec = match spec {
+        Some(s) if !findings.iter().any(Finding::is_error) => s,
+        _ => return Err(Failure::Invalid { sources, findings }),
+    };
+    let yaml = write_spec(&spec, kind, path, &findings, &sources);
+    Ok(Imported { spec, yaml, findings, sources, original: input.properties, location: input.location, subs: r.subs })
+}
+
+fn read(path: &Path) -> Result<String, Failure> {
+    let bytes = std::fs::read(path).map_err(|e| Failure::Io(format!("cannot read {}: {e}", path.display())))?;
+    String::from_utf8(bytes).map_err(|_| Failure::Io(format!("{} is not UTF-8 text", path.display())))
+}
+
+/// The spec's YAML, with a header that names the source and lists every warning, so
+/// that none is lost once the terminal is closed.
+fn write_spec(spec: &ImageSpec, kind: Kind, path: &Path, findings: &[Finding], sources: &Sources) -> String {
+    let what = match kind {
+        Kind::Packer => "packer",
+        Kind::Arm => "arm",
+    };
+    let mut header = vec![format!("Imported from {} by `aibc import {what}`.", compiler::display_path(path))];
+    if !findings.is_empty() {
+        header.push("What the import could not carry over as it was (review these):".into());
+        for f in findings {
+            header.push(format!("  {} {}: {}", f.code.id(), f.location(sources), f.message.replace('\n', " ")));
+        }
+    }
+    let value = serde_json::to_value(spec).expect("a spec serializes");
+    yaml::to_string(&value, &header)
+}
+
+/// Loads and checks the imported spec as if read from `spec_path`.
+pub fn check_spec(imported: &Imported, spec_path: &Path) -> Document {
+    let mut doc = document::load_str(spec_path, imported.yaml.clone(), Format::Yaml);
+    compiler::check(&mut doc);
+    doc
+}
+
+/// Compiles the checked spec to ARM and compares its image template with the original.
+pub fn round_trip(imported: &Imported, doc: &Document) -> Result<roundtrip::Report, String> {
+    let compiled = compiler::compile(doc, "image.yaml", Target::Arm)?;
+    let first = compiled.first().ok_or("the spec compiled to nothing")?;
+    let file = first.files.iter().find(|f| f.path == "azuredeploy.json").ok_or("no azuredeploy.json was generated")?;
+    let params: Vec<String> = imported.spec.parameters.keys().cloned().collect();
+    let props = roundtrip::compiled_properties(&file.text, &params)?;
+    Ok(roundtrip::compare(&imported.original, imported.location.as_ref(), &imported.subs, &props))
+}
+
 /// Runs `aibc import`; returns the process exit code.
 pub fn run(args: &Args) -> i32 {
-    eprintln!("error: `aibc import {:?}` is not available yet ({})", args.kind, args.path.display());
-    crate::exit::FAILURE
+    let color = std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none();
+    let spec_path = args.out.clone().unwrap_or_else(|| PathBuf::from("image.yaml"));
+    let imported = match import(args.kind, &args.path, &spec_path) {
+        Ok(i) => i,
+        Err(Failure::Io(m)) => {
+            eprintln!("error: {m}");
+            return exit::FAILURE;
+        }
+        Err(Failure::Invalid { sources, findings }) => {
+            for f in &findings {
+                eprintln!("{}", f.render(&sources, color));
+            }
+            let errors = findings.iter().filter(|f| f.is_error()).count();
+            eprintln!("{}: not imported ({errors} error{})", args.path.display(), if errors == 1 { "" } else { "s" });
+            return exit::INVALID_SPEC;
+        }
+    };
+    for f in &imported.findings {
+        eprintln!("{}", f.render(&imported.sources, color));
+    }
+    match &args.out {
+        Some(out) => {
+            if let Some(dir) = out.parent().filter(|d| !d.as_os_str().is_empty()) {
+                if let Err(e) = std::fs::create_dir_all(dir) {
+                    eprintln!("error: cannot create {}: {e}", dir.display());
+                    return exit::FAILURE;
+                }
+            }
+            if let Err(e) = std::fs::write(out, &imported.yaml) {
+                eprintln!("error: cannot write {}: {e}", out.display());
+                return exit::FAILURE;
+            }
+        }
+        None => {
+            let mut stdout = std::io::stdout().lock();
+            let _ = stdout.write_all(imported.yaml.as_bytes());
+        }
+    }
+    let n = imported.findings.len();
+    let doc = check_spec(&imported, &spec_path);
+    for d in &doc.diags {
+        eprintln!("{}", crate::diagnostic::render(d, &doc.sources, color));
+    }
+    eprintln!(
+        "{}: imported{}{}",
+        args.path.display(),
+        args.out.as_ref().map(|o| format!(" to {}", o.display())).unwrap_or_default(),
+        if n == 0 { String::new() } else { format!(" with {n} warning{}", if n == 1 { "" } else { "s" }) }
+    );
+    if doc.has_errors() {
+        let shown = if args.out.is_some() { "" } else { " (shown as image.yaml; write it with --out to fix it)" };
+        eprintln!("error: the imported spec does not validate{shown}; fix the errors above");
+        return exit::INVALID_SPEC;
+    }
+    if !args.check {
+        return exit::SUCCESS;
+    }
+    match round_trip(&imported, &doc) {
+        Ok(report) => {
+            // The report goes where the spec does not.
+            let text = report.render();
+            if args.out.is_some() {
+                print!("{text}");
+            } else {
+                eprint!("{text}");
+            }
+            if report.is_same() { exit::SUCCESS } else { exit::FAILURE }
+        }
+        Err(e) => {
+            eprintln!("error: the round trip failed: {e}");
+            exit::FAILURE
+        }
+    }
 }

@@ -1,0 +1,215 @@
+//! `aibc import packer`: a Packer template (legacy JSON, one HCL2 file, or a folder of
+//! `.pkr.hcl` files with `*.auto.pkrvars.hcl` values) → the AIB image template it
+//! amounts to, which `map` then turns into a spec.
+//!
+//! AIB's customizers were modelled on Packer's provisioners, so the template's own
+//! description of the build carries over; what AIB does itself (signing in, connecting,
+//! generalizing) and what it has no counterpart for are reported where they are written.
+
+mod builder;
+mod hcl;
+mod json;
+mod model;
+mod provisioners;
+
+use std::path::{Component, Path, PathBuf};
+
+use super::diag::{Finding, ImportCode};
+use super::map::Input;
+use super::params::Params;
+use super::value::{V, Val};
+use crate::source::Sources;
+
+/// What the Packer front end found.
+pub struct Found {
+    pub input: Input,
+    pub params: Params,
+    pub findings: Vec<Finding>,
+}
+
+/// A Packer template's text, read.
+pub enum Files {
+    /// A legacy JSON template.
+    Json(PathBuf, String),
+    /// HCL2: the template files and the `*.auto.pkrvars.hcl` files.
+    Hcl {
+        files: Vec<(PathBuf, String)>,
+        vars: Vec<(PathBuf, String)>,
+        /// Variables files Packer reads only when given `-var-file` (reported, not read).
+        unread: Vec<(PathBuf, String)>,
+    },
+}
+
+fn name_of(p: &Path) -> String {
+    p.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default()
+}
+
+/// Reads the template at `path`: a JSON file, an HCL2 file, or a folder of them.
+pub fn read(path: &Path) -> Result<Files, String> {
+    let read = |p: &Path| -> Result<(PathBuf, String), String> {
+        let bytes = std::fs::read(p).map_err(|e| format!("cannot read {}: {e}", p.display()))?;
+        let text = String::from_utf8(bytes).map_err(|_| format!("{} is not UTF-8 text", p.display()))?;
+        Ok((p.to_path_buf(), text))
+    };
+    if path.is_dir() {
+        let mut entries: Vec<PathBuf> = std::fs::read_dir(path)
+            .map_err(|e| format!("cannot read {}: {e}", path.display()))?
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| p.is_file())
+            .collect();
+        entries.sort();
+        let files: Vec<(PathBuf, String)> =
+            entries.iter().filter(|p| name_of(p).ends_with(".pkr.hcl")).map(|p| read(p)).collect::<Result<_, _>>()?;
+        let vars: Vec<(PathBuf, String)> = entries
+            .iter()
+            .filter(|p| name_of(p).ends_with(".auto.pkrvars.hcl"))
+            .map(|p| read(p))
+            .collect::<Result<_, _>>()?;
+        let unread: Vec<(PathBuf, String)> = entries
+            .iter()
+            .filter(|p| name_of(p).ends_with(".pkrvars.hcl") && !name_of(p).ends_with(".auto.pkrvars.hcl"))
+            .map(|p| (p.clone(), String::from_utf8_lossy(&std::fs::read(p).unwrap_or_default()).into_owned()))
+            .collect();
+        if files.is_empty() {
+            return Err(format!("{} holds no .pkr.hcl files", path.display()));
+        }
+        return Ok(Files::Hcl { files, vars, unread });
+    }
+    if name_of(path).ends_with(".pkr.json") {
+        return Err(format!(
+            "{} is HCL2 in JSON syntax, which aibc does not read; convert it with `packer hcl2_upgrade` or write it as .pkr.hcl",
+            path.display()
+        ));
+    }
+    let (p, text) = read(path)?;
+    Ok(from_text(&p, text))
+}
+
+/// One file's text, as JSON or HCL2 by its name.
+pub fn from_text(path: &Path, text: String) -> Files {
+    if path.extension().is_some_and(|e| e.eq_ignore_ascii_case("json")) {
+        Files::Json(path.to_path_buf(), text)
+    } else {
+        Files::Hcl { files: vec![(path.to_path_buf(), text)], vars: Vec::new(), unread: Vec::new() }
+    }
+}
+
+/// Reads the template (found at `path`, as `files`) into the image template it amounts
+/// to. `spec_path` is where the spec goes: local files are written relative to it.
+pub fn load(path: &Path, files: Files, spec_path: &Path, sources: &mut Sources) -> Result<Found, Vec<Finding>> {
+    let mut params = Params::default();
+    let mut findings = Vec::new();
+    let template = match files {
+        Files::Json(p, text) => json::read(&p, text, sources, &mut params, &mut findings),
+        Files::Hcl { files, vars, unread } => {
+            for (p, text) in unread {
+                let file = sources.add(p, text);
+                findings.push(
+                    Finding::new(
+                        ImportCode::Unsupported,
+                        crate::source::Span::point(file, 1, 1),
+                        "Packer reads this variables file only when given `-var-file`; its values are not used",
+                    )
+                    .hint("to use them, rename it to end in `.auto.pkrvars.hcl`, or change the defaults in the spec"),
+                );
+            }
+            hcl::read(&files, &vars, sources, &mut params, &mut findings)
+        }
+    };
+    let template = match template {
+        Ok(t) => t,
+        Err(mut errors) => {
+            errors.append(&mut findings);
+            return Err(errors);
+        }
+    };
+
+    let template_dir =
+        if path.is_dir() { path.to_path_buf() } else { path.parent().map(Path::to_path_buf).unwrap_or_default() };
+    let customize: Vec<Val> =
+        template.provisioners.iter().flat_map(|p| provisioners::customizers(p, &template_dir, &mut findings)).collect();
+    let built = builder::build(&template.builder, customize, &mut findings);
+    let fallback =
+        if path.is_dir() { name_of(path) } else { name_of(path).split('.').next().unwrap_or_default().to_string() };
+    let spec_dir = spec_path.parent().map(Path::to_path_buf).unwrap_or_default();
+    let prefix = relative(&spec_dir, &template_dir);
+    let input = Input {
+        properties: Val::new(V::Obj(built.properties), template.whole),
+        location: built.location,
+        tags: None,
+        identities: Vec::new(),
+        name: built
+            .name
+            .or_else(|| Some(Val::str(super::value::Text::lit(template.builder.name.clone()), template.whole))),
+        fallback_name: fallback,
+        os: built.os,
+        trigger: false,
+        description: template.description,
+        unnamed_outputs: true,
+        whole: template.whole,
+        local_path: Some(Box::new(move |p: &str| local_path(&prefix, p))),
+    };
+    Ok(Found { input, params, findings })
+}
+
+/// A path of the template (relative to its folder) as the spec writes it (relative to
+/// the spec's folder), with `/` separators.
+fn local_path(prefix: &Path, p: &str) -> String {
+    let p = p.replace('\\', "/");
+    if Path::new(&p).is_absolute() {
+        return p;
+    }
+    let joined = normalise(&prefix.join(p.trim_start_matches("./")));
+    let s = joined.to_string_lossy().replace('\\', "/");
+    if s.is_empty() { ".".into() } else { s }
+}
+
+/// `from` → `to` as a relative path, both taken from the current directory.
+fn relative(from: &Path, to: &Path) -> PathBuf {
+    let cwd = std::env::current_dir().unwrap_or_default();
+    let abs = |p: &Path| normalise(&if p.is_absolute() { p.to_path_buf() } else { cwd.join(p) });
+    let (from, to) = (abs(from), abs(to));
+    let a: Vec<Component> = from.components().collect();
+    let b: Vec<Component> = to.components().collect();
+    let common = a.iter().zip(&b).take_while(|(x, y)| x == y).count();
+    let mut out = PathBuf::new();
+    for _ in common..a.len() {
+        out.push("..");
+    }
+    for c in &b[common..] {
+        out.push(c.as_os_str());
+    }
+    out
+}
+
+/// Removes `.` and resolves `..` without touching the file system.
+fn normalise(p: &Path) -> PathBuf {
+    let mut out = PathBuf::new();
+    for c in p.components() {
+        match c {
+            Component::CurDir => {}
+            Component::ParentDir => {
+                if matches!(out.components().next_back(), Some(Component::Normal(_))) {
+                    out.pop();
+                } else if !p.is_absolute() {
+                    out.push("..");
+                }
+            }
+            other => out.push(other.as_os_str()),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn local_paths_are_relative_to_the_spec() {
+        assert_eq!(relative(Path::new("/a/b"), Path::new("/a/c/d")), PathBuf::from("../c/d"));
+        assert_eq!(relative(Path::new("/a"), Path::new("/a")), PathBuf::new());
+        assert_eq!(local_path(Path::new("../packer"), "./scripts/x.sh"), "../packer/scripts/x.sh");
+        assert_eq!(local_path(Path::new(""), "scripts\\x.ps1"), "scripts/x.ps1");
+    }
+}

@@ -1,0 +1,3 @@
+$ErrorActionPreference = 'Stop'
+New-Item -ItemType Directory -Force -Path C:\agent | Out-Null
+Write-Host "agent prepared"

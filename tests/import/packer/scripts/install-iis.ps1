@@ -1,0 +1,2 @@
+$ErrorActionPreference = 'Stop'
+Install-WindowsFeature -Name Web-Server, Web-Asp-Net45 -IncludeManagementTools

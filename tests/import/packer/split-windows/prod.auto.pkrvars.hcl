@@ -1,0 +1,1 @@
+image_rg = "rg-web-prod-images"

@@ -1,0 +1,3 @@
+$ErrorActionPreference = 'Stop'
+Import-Module WebAdministration
+New-WebAppPool -Name 'app' | Out-Null

@@ -1,0 +1,2 @@
+$ErrorActionPreference = 'Stop'
+Install-WindowsFeature -Name Web-Server -IncludeManagementTools

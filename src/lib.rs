@@ -5,8 +5,11 @@
 //! diagnostics) → `check` (semantic rules) → `plan` (typed resources) → `emit` (Bicep or
 //! ARM JSON).
 
+pub mod azure;
 pub mod check;
+pub mod commands;
 pub mod compiler;
+pub mod deploy;
 pub mod diagnostic;
 pub mod docs;
 pub mod document;
@@ -19,8 +22,10 @@ pub mod node;
 pub mod output;
 pub mod params;
 pub mod plan;
+pub mod redact;
 pub mod regions;
 pub mod schema;
 pub mod source;
 pub mod spec;
 pub mod validate;
+pub mod version;

@@ -314,10 +314,10 @@ fn error_position(text: &str, line: usize, col: usize, info: &str) -> (u32, u32)
         return (last as u32 + 1, l.chars().count() as u32 + 1);
     }
     let here = lines[line - 1];
-    if info.contains("tab") {
-        if let Some(i) = here.chars().position(|c| c == '\t') {
-            return (line as u32, i as u32 + 1);
-        }
+    if info.contains("tab")
+        && let Some(i) = here.chars().position(|c| c == '\t')
+    {
+        return (line as u32, i as u32 + 1);
     }
     (line as u32, col as u32 + 1)
 }

@@ -59,6 +59,15 @@ enum Command {
         #[arg(long, value_name = "DIR")]
         library: Option<PathBuf>,
     },
+    /// Deploy a spec: resource group, identity and roles, artifact storage with the local
+    /// files uploaded, gallery and image definition, then the image template.
+    ///
+    /// Deploying an unchanged spec again changes nothing and uploads nothing. A changed spec
+    /// creates a new image template (templates are immutable); --replace deletes the old one.
+    /// Exits 3 when Azure refuses a request, with the failing resource and its message.
+    Deploy(aibc::commands::deploy::DeployArgs),
+    /// Delete an image's superseded templates and the staging resource groups left for them.
+    Clean(aibc::commands::deploy::CleanArgs),
     /// Browse the customization library: tested, parameterised steps used with `use:`.
     Customizations {
         #[command(subcommand)]
@@ -128,6 +137,8 @@ fn main() -> ExitCode {
             validate(&spec, format, strict, &compiler::Options { library })
         }
         Command::Compile { spec, format, out, library } => compile(&spec, format, &out, &compiler::Options { library }),
+        Command::Deploy(args) => aibc::commands::deploy::run(args),
+        Command::Clean(args) => aibc::commands::deploy::clean(args),
         Command::Customizations { command, library } => customizations(command, library.as_deref()),
         Command::Import { kind, path, out, check } => aibc::import::run(&aibc::import::Args { kind, path, out, check }),
         Command::Schema => {

@@ -270,12 +270,12 @@ impl<'s> Validator<'s> {
                 (None, Some(Value::Bool(false))) => {
                     let known: Vec<&str> = props.map(|p| p.keys().map(String::as_str).collect()).unwrap_or_default();
                     let mut d = unknown_key(&e.key, e.key_span, at.path, &known);
-                    if d.label.as_deref() == Some("not a known key") {
-                        if let Some(home) = self.home_of(&e.key) {
-                            d = d
-                                .with_label(format!("`{}` belongs in {home}", e.key))
-                                .with_hint(format!("move it under {home}"));
-                        }
+                    if d.label.as_deref() == Some("not a known key")
+                        && let Some(home) = self.home_of(&e.key)
+                    {
+                        d = d
+                            .with_label(format!("`{}` belongs in {home}", e.key))
+                            .with_hint(format!("move it under {home}"));
                     }
                     self.report(d);
                 }

@@ -18,11 +18,11 @@ pub fn check(cx: &mut Context) {
             Step::File(f) => file(cx, &at, f),
             Step::WindowsRestart(r) => {
                 windows_only(cx, &at, "WindowsRestart");
-                if let Some(t) = r.timeout.as_deref().filter(|t| !has_references(t)) {
-                    if !duration_ok(t) {
-                        cx.at(Code::Duration, &at.join("timeout"), format!("`{t}` is not a duration"))
-                            .hint("write a number and a unit: `90s`, `10m`, `1h`");
-                    }
+                if let Some(t) = r.timeout.as_deref().filter(|t| !has_references(t))
+                    && !duration_ok(t)
+                {
+                    cx.at(Code::Duration, &at.join("timeout"), format!("`{t}` is not a duration"))
+                        .hint("write a number and a unit: `90s`, `10m`, `1h`");
                 }
             }
             Step::WindowsUpdate(_) => windows_only(cx, &at, "WindowsUpdate"),
@@ -164,11 +164,11 @@ fn local_or_remote_to(
     if has_references(value) {
         return;
     }
-    if let Some(sha) = sha {
-        if sha.len() != 64 || !sha.chars().all(|c| c.is_ascii_hexdigit()) {
-            cx.at(Code::Sha256, sha_at, "`sha256` is not a SHA-256 checksum")
-                .hint("64 hexadecimal digits, as `sha256sum` or `Get-FileHash` prints");
-        }
+    if let Some(sha) = sha
+        && (sha.len() != 64 || !sha.chars().all(|c| c.is_ascii_hexdigit()))
+    {
+        cx.at(Code::Sha256, sha_at, "`sha256` is not a SHA-256 checksum")
+            .hint("64 hexadecimal digits, as `sha256sum` or `Get-FileHash` prints");
     }
     if value.contains("://") {
         if !value.starts_with("https://") {

@@ -81,27 +81,27 @@ pub fn check(cx: &mut Context) {
                             .hint("use 1-80 letters, digits, `_`, `.`, `-`; start with a letter or digit, end with a letter, digit or `_`");
                     }
                 }
-                if let Some(rg) = m.resource_group.as_deref().filter(|r| !has_references(r)) {
-                    if !names::resource_group_ok(rg) {
-                        cx.at(
-                            Code::ResourceGroupName,
-                            &at.join("resourceGroup"),
-                            format!("`{rg}` cannot name a resource group"),
-                        )
-                        .hint("1-90 letters, digits, `.`, `_`, `-`, `(`, `)`, not ending in `.`");
-                    }
+                if let Some(rg) = m.resource_group.as_deref().filter(|r| !has_references(r))
+                    && !names::resource_group_ok(rg)
+                {
+                    cx.at(
+                        Code::ResourceGroupName,
+                        &at.join("resourceGroup"),
+                        format!("`{rg}` cannot name a resource group"),
+                    )
+                    .hint("1-90 letters, digits, `.`, `_`, `-`, `(`, `)`, not ending in `.`");
                 }
                 if let Some(l) = &m.location {
                     region(cx, &at.join("location"), l);
                 }
             }
             Distribution::Vhd(v) => {
-                if let Some(uri) = v.uri.as_deref().filter(|u| !has_references(u)) {
-                    if !uri.starts_with("https://") {
-                        cx.at(Code::Uri, &at.join("uri"), format!("`{uri}` is not an https blob URL")).hint(
-                            "give `https://<account>.blob.core.windows.net/<container>/<name>.vhd`, or leave `uri` out",
-                        );
-                    }
+                if let Some(uri) = v.uri.as_deref().filter(|u| !has_references(u))
+                    && !uri.starts_with("https://")
+                {
+                    cx.at(Code::Uri, &at.join("uri"), format!("`{uri}` is not an https blob URL")).hint(
+                        "give `https://<account>.blob.core.windows.net/<container>/<name>.vhd`, or leave `uri` out",
+                    );
                 }
             }
         }

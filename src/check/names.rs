@@ -47,22 +47,22 @@ pub fn check(cx: &mut Context) {
     }
 
     if let Some(storage) = &spec.storage {
-        if let Some(a) = storage.account.as_deref().filter(|a| !has_references(a)) {
-            if !(3..=24).contains(&a.len()) || !a.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit()) {
-                let fixed: String =
-                    a.chars().filter(|c| c.is_ascii_alphanumeric()).map(|c| c.to_ascii_lowercase()).take(24).collect();
-                let d = cx
-                    .at(
-                        Code::StorageAccountName,
-                        &Path::root().join("storage").join("account"),
-                        format!("`{a}` cannot name a storage account"),
-                    )
-                    .label("3-24 lowercase letters and digits");
-                if (3..=24).contains(&fixed.len()) {
-                    d.hint(format!("try `{fixed}`; storage account names are globally unique"));
-                } else {
-                    d.hint("use 3-24 lowercase letters and digits; names are globally unique");
-                }
+        if let Some(a) = storage.account.as_deref().filter(|a| !has_references(a))
+            && (!(3..=24).contains(&a.len()) || !a.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit()))
+        {
+            let fixed: String =
+                a.chars().filter(|c| c.is_ascii_alphanumeric()).map(|c| c.to_ascii_lowercase()).take(24).collect();
+            let d = cx
+                .at(
+                    Code::StorageAccountName,
+                    &Path::root().join("storage").join("account"),
+                    format!("`{a}` cannot name a storage account"),
+                )
+                .label("3-24 lowercase letters and digits");
+            if (3..=24).contains(&fixed.len()) {
+                d.hint(format!("try `{fixed}`; storage account names are globally unique"));
+            } else {
+                d.hint("use 3-24 lowercase letters and digits; names are globally unique");
             }
         }
         if let Some(c) = storage.container.as_deref().filter(|c| !has_references(c)) {
@@ -89,23 +89,25 @@ pub fn check(cx: &mut Context) {
 
     if let Some(g) = &spec.gallery {
         let at = Path::root().join("gallery");
-        if let Some(n) = g.name.as_deref().filter(|n| !has_references(n)) {
-            if !gallery_name_ok(n) {
-                let fixed: String = n.chars().map(|c| if c == '-' { '_' } else { c }).collect();
-                let d = cx
-                    .at(Code::GalleryName, &at.join("name"), format!("`{n}` cannot name a Compute Gallery"))
-                    .label("letters, digits, `.` and `_` only");
-                if gallery_name_ok(&fixed) {
-                    d.hint(format!("hyphens are not allowed in gallery names: try `{fixed}`"));
-                } else {
-                    d.hint("use up to 80 letters, digits, periods and underscores; periods and underscores only in the middle");
-                }
+        if let Some(n) = g.name.as_deref().filter(|n| !has_references(n))
+            && !gallery_name_ok(n)
+        {
+            let fixed: String = n.chars().map(|c| if c == '-' { '_' } else { c }).collect();
+            let d = cx
+                .at(Code::GalleryName, &at.join("name"), format!("`{n}` cannot name a Compute Gallery"))
+                .label("letters, digits, `.` and `_` only");
+            if gallery_name_ok(&fixed) {
+                d.hint(format!("hyphens are not allowed in gallery names: try `{fixed}`"));
+            } else {
+                d.hint(
+                    "use up to 80 letters, digits, periods and underscores; periods and underscores only in the middle",
+                );
             }
         }
-        if let Some(img) = &g.image {
-            if let Some(n) = img.name.as_deref().filter(|n| !has_references(n)) {
-                image_definition_name(cx, &at.join("image").join("name"), n);
-            }
+        if let Some(img) = &g.image
+            && let Some(n) = img.name.as_deref().filter(|n| !has_references(n))
+        {
+            image_definition_name(cx, &at.join("image").join("name"), n);
         }
         if g.image.is_none() && g.image_id.is_none() && g.name.is_some() {
             // Default image definition name is the image name.
@@ -153,10 +155,10 @@ pub fn check(cx: &mut Context) {
         if let Some(size) = b.vm_size.as_deref().filter(|s| !has_references(s)) {
             vm_size(cx, &at.join("vmSize"), size);
         }
-        if let Some(crate::spec::SubnetRef::Long(s)) = &b.subnet {
-            if let Some(size) = s.proxy_vm_size.as_deref().filter(|s| !has_references(s)) {
-                vm_size(cx, &at.join("subnet").join("proxyVmSize"), size);
-            }
+        if let Some(crate::spec::SubnetRef::Long(s)) = &b.subnet
+            && let Some(size) = s.proxy_vm_size.as_deref().filter(|s| !has_references(s))
+        {
+            vm_size(cx, &at.join("subnet").join("proxyVmSize"), size);
         }
     }
 }
@@ -270,7 +272,7 @@ pub fn parse_resource_id(id: &str) -> Result<ResourceId, &'static str> {
         return Err("after the resource group comes /providers/<namespace>/<type>/<name>");
     }
     let rest = &segs[7..];
-    if rest.len() % 2 != 0 {
+    if !rest.len().is_multiple_of(2) {
         return Err("a type segment has no name after it");
     }
     let mut type_name = segs[6].to_string();

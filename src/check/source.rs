@@ -37,10 +37,10 @@ pub fn check(cx: &mut Context) {
         }
         Source::Gallery(GallerySource::Id(id)) => {
             resource_id(cx, &src.join("gallery"), id, "Microsoft.Compute/galleries/images/versions");
-            if let Some(v) = id.rsplit('/').next().filter(|v| *v != "latest" && !has_references(v)) {
-                if id.split('/').count() >= 13 {
-                    super::distribute::explicit_version(cx, &src.join("gallery"), v);
-                }
+            if let Some(v) = id.rsplit('/').next().filter(|v| *v != "latest" && !has_references(v))
+                && id.split('/').count() >= 13
+            {
+                super::distribute::explicit_version(cx, &src.join("gallery"), v);
             }
         }
         Source::Gallery(GallerySource::Long(g)) => {

@@ -131,10 +131,10 @@ fn deployment(m: &Module, plan: &Plan) -> Value {
     let mut deps: Vec<String> = Vec::new();
     for (_, a) in &m.args {
         a.visit(&mut |e| {
-            if let Expr::ModuleOutput(name, _) = e {
-                if !deps.contains(name) {
-                    deps.push(name.clone());
-                }
+            if let Expr::ModuleOutput(name, _) = e
+                && !deps.contains(name)
+            {
+                deps.push(name.clone());
             }
         });
     }

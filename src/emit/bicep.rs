@@ -155,7 +155,7 @@ fn param_value(p: &Param) -> String {
     }
 }
 
-fn upper_snake(s: &str) -> String {
+pub fn upper_snake(s: &str) -> String {
     let mut out = String::new();
     for (i, c) in s.chars().enumerate() {
         if c.is_ascii_uppercase() && i > 0 {

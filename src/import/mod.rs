@@ -198,11 +198,11 @@ pub fn run(args: &Args) -> i32 {
     }
     match &args.out {
         Some(out) => {
-            if let Some(dir) = out.parent().filter(|d| !d.as_os_str().is_empty()) {
-                if let Err(e) = std::fs::create_dir_all(dir) {
-                    eprintln!("error: cannot create {}: {e}", dir.display());
-                    return exit::FAILURE;
-                }
+            if let Some(dir) = out.parent().filter(|d| !d.as_os_str().is_empty())
+                && let Err(e) = std::fs::create_dir_all(dir)
+            {
+                eprintln!("error: cannot create {}: {e}", dir.display());
+                return exit::FAILURE;
             }
             if let Err(e) = std::fs::write(out, &imported.yaml) {
                 eprintln!("error: cannot write {}: {e}", out.display());

@@ -152,21 +152,21 @@ impl Resolver {
         let default_text = def.default.as_ref().and_then(|d| d.text().cloned());
         // A default that is itself an expression (`[resourceGroup().location]`): a spec
         // parameter's default cannot be, so the expression takes the parameter's place.
-        if let Some(d) = default_text.as_ref().filter(|d| !d.is_lit()) {
-            if depth < MAX_DEFAULT_DEPTH {
-                // aibc's own `location` defaults to the resource group's: nothing changes.
-                let rg_location = def.name.eq_ignore_ascii_case("location")
-                    && d.pieces() == [Piece::Ctx("resourceGroup().location".into())];
-                if !rg_location {
-                    let m = format!(
-                        "parameter `{name}` defaults to `{}`, which a spec parameter cannot; that value is used instead",
-                        d.display()
-                    );
-                    self.warn(ImportCode::Changed, span, m.clone());
-                    reasons.push(m);
-                }
-                return self.resolve(d, span, what, field, reasons, depth + 1);
+        if let Some(d) = default_text.as_ref().filter(|d| !d.is_lit())
+            && depth < MAX_DEFAULT_DEPTH
+        {
+            // aibc's own `location` defaults to the resource group's: nothing changes.
+            let rg_location = def.name.eq_ignore_ascii_case("location")
+                && d.pieces() == [Piece::Ctx("resourceGroup().location".into())];
+            if !rg_location {
+                let m = format!(
+                    "parameter `{name}` defaults to `{}`, which a spec parameter cannot; that value is used instead",
+                    d.display()
+                );
+                self.warn(ImportCode::Changed, span, m.clone());
+                reasons.push(m);
             }
+            return self.resolve(d, span, what, field, reasons, depth + 1);
         }
         let holdable = matches!(def.kind, ParamKind::String | ParamKind::Int | ParamKind::Bool);
         if field == Field::Param && holdable {

@@ -440,28 +440,24 @@ fn align_names(original: &mut Map<String, Value>, compiled: &Map<String, Value>)
             continue;
         };
         for (x, y) in a.iter_mut().zip(b) {
-            if let (Value::Object(x), Value::Object(y)) = (x, y) {
-                if !x.contains_key(name) {
-                    if let Some(n) = y.get(name) {
-                        x.insert(name.into(), n.clone());
-                    }
-                }
+            if let (Value::Object(x), Value::Object(y)) = (x, y)
+                && !x.contains_key(name)
+                && let Some(n) = y.get(name)
+            {
+                x.insert(name.into(), n.clone());
             }
         }
     }
     if let (Some(Value::Object(va)), Some(Value::Object(vb))) = (original.get_mut("validate"), compiled.get("validate"))
-    {
-        if let (Some(Value::Array(a)), Some(Value::Array(b))) =
+        && let (Some(Value::Array(a)), Some(Value::Array(b))) =
             (va.get_mut("invmvalidations"), vb.get("invmvalidations"))
-        {
-            for (x, y) in a.iter_mut().zip(b) {
-                if let (Value::Object(x), Value::Object(y)) = (x, y) {
-                    if !x.contains_key("name") {
-                        if let Some(n) = y.get("name") {
-                            x.insert("name".into(), n.clone());
-                        }
-                    }
-                }
+    {
+        for (x, y) in a.iter_mut().zip(b) {
+            if let (Value::Object(x), Value::Object(y)) = (x, y)
+                && !x.contains_key("name")
+                && let Some(n) = y.get("name")
+            {
+                x.insert("name".into(), n.clone());
             }
         }
     }

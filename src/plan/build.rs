@@ -42,6 +42,7 @@ pub fn build(spec: &ImageSpec, base_dir: &FsPath, spec_file: &str, library: &Lib
 
     let identity = b.identity();
     let artifacts_url = b.artifacts_module();
+    let has_artifacts = artifacts_url.is_some();
     let gallery_image_ids = b.gallery_modules();
     b.source_access();
     b.staging_access();
@@ -57,7 +58,7 @@ pub fn build(spec: &ImageSpec, base_dir: &FsPath, spec_file: &str, library: &Lib
         simplify_module(m, spec);
     }
 
-    let outputs = vec![
+    let mut outputs = vec![
         Output {
             name: "imageTemplateName".into(),
             ty: ParamType::String,
@@ -77,6 +78,16 @@ pub fn build(spec: &ImageSpec, base_dir: &FsPath, spec_file: &str, library: &Lib
             value: Expr::output("identity", PRINCIPAL),
         },
     ];
+    if has_artifacts {
+        // `aibc deploy` uploads the local files here between the two phases.
+        outputs.push(Output {
+            name: "artifactsContainerUrl".into(),
+            ty: ParamType::String,
+            description: "URL of the container the build's local files are uploaded to, without a trailing slash."
+                .into(),
+            value: Expr::output("artifacts", "containerUrl"),
+        });
+    }
 
     let description = spec.description.clone().unwrap_or_else(|| {
         format!("Azure Image Builder infrastructure for the {} image `{}`.", spec.os.azure_name(), spec.name)
@@ -916,10 +927,10 @@ impl Builder<'_> {
     fn managed_image_access(&mut self) {
         let mut groups: Vec<Option<String>> = Vec::new();
         for d in &self.spec.distribute {
-            if let Distribution::ManagedImage(mi) = d {
-                if !groups.contains(&mi.resource_group) {
-                    groups.push(mi.resource_group.clone());
-                }
+            if let Distribution::ManagedImage(mi) = d
+                && !groups.contains(&mi.resource_group)
+            {
+                groups.push(mi.resource_group.clone());
             }
         }
         let image = self.name().to_string();
@@ -1536,10 +1547,10 @@ fn step_name(i: usize, kind: &str, name: Option<&str>, file: Option<&str>) -> St
     if let Some(n) = name {
         return n.to_string();
     }
-    if let Some(f) = file {
-        if let Some(base) = f.rsplit(['/', '\\']).next().filter(|b| !b.is_empty()) {
-            return base.split('?').next().unwrap_or(base).to_string();
-        }
+    if let Some(f) = file
+        && let Some(base) = f.rsplit(['/', '\\']).next().filter(|b| !b.is_empty())
+    {
+        return base.split('?').next().unwrap_or(base).to_string();
     }
     format!("{kind}-{}", i + 1)
 }
@@ -1587,13 +1598,13 @@ fn numbered_deployment(d: &str, n: usize, count: usize) -> String {
 /// `'${name}'` is just `name` when the parameter is a string (Bicep's linter flags the
 /// needless interpolation); int and bool parameters keep it, as it converts them.
 fn simplify(e: &mut Expr, spec: &ImageSpec) {
-    if let Expr::Interp(parts) = e {
-        if let [Expr::Param(p)] = parts.as_slice() {
-            let is_string = spec.parameters.get(p).is_none_or(|d| d.kind == ParameterType::String);
-            if is_string {
-                *e = Expr::Param(p.clone());
-                return;
-            }
+    if let Expr::Interp(parts) = e
+        && let [Expr::Param(p)] = parts.as_slice()
+    {
+        let is_string = spec.parameters.get(p).is_none_or(|d| d.kind == ParameterType::String);
+        if is_string {
+            *e = Expr::Param(p.clone());
+            return;
         }
     }
     match e {

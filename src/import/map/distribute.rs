@@ -266,13 +266,14 @@ impl Mapper<'_> {
             }
         }
         // Only the template's own location: the spec's default.
-        if let [(name, None | Some(1), storage, rp)] = regions.as_slice() {
-            if location.is_some() && name.text() == location {
-                g.storage_account_type = *storage;
-                let rp = rp.clone();
-                self.as_location(&rp);
-                return;
-            }
+        if let [(name, None | Some(1), storage, rp)] = regions.as_slice()
+            && location.is_some()
+            && name.text() == location
+        {
+            g.storage_account_type = *storage;
+            let rp = rp.clone();
+            self.as_location(&rp);
+            return;
         }
         // One replica count for every region is said once, for the distribution.
         let replicas = regions.first().and_then(|r| r.1).filter(|n| *n != 1 && regions.iter().all(|r| r.1 == Some(*n)));

@@ -333,20 +333,21 @@ fn infer_os(props: &Val, whole: Span, r: &mut Resolver) -> Os {
             _ => {}
         }
     }
-    if windows == 0 && linux == 0 {
-        if let Some(p) = props.get("source").and_then(|s| s.get("publisher")).and_then(Val::lit) {
-            let p = p.to_ascii_lowercase();
-            let offer =
-                props.get("source").and_then(|s| s.get("offer")).and_then(Val::lit).unwrap_or("").to_ascii_lowercase();
-            if p.contains("windows")
-                || offer.contains("windows")
-                || p == "microsoftvisualstudio"
-                || p == "microsoftsqlserver"
-            {
-                windows += 1;
-            } else {
-                linux += 1;
-            }
+    if windows == 0
+        && linux == 0
+        && let Some(p) = props.get("source").and_then(|s| s.get("publisher")).and_then(Val::lit)
+    {
+        let p = p.to_ascii_lowercase();
+        let offer =
+            props.get("source").and_then(|s| s.get("offer")).and_then(Val::lit).unwrap_or("").to_ascii_lowercase();
+        if p.contains("windows")
+            || offer.contains("windows")
+            || p == "microsoftvisualstudio"
+            || p == "microsoftsqlserver"
+        {
+            windows += 1;
+        } else {
+            linux += 1;
         }
     }
     match (windows, linux) {

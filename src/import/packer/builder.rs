@@ -281,10 +281,10 @@ impl Cx<'_> {
             if let Some(x) = self.get("shared_gallery_image_version_exclude_from_latest") {
                 e.push(("excludeFromLatest", x));
             }
-            if let Some(s) = g.get("use_shallow_replication") {
-                if s.v == V::Bool(true) {
-                    e.push(("replicationMode", lit("Shallow", s.span)));
-                }
+            if let Some(s) = g.get("use_shallow_replication")
+                && s.v == V::Bool(true)
+            {
+                e.push(("replicationMode", lit("Shallow", s.span)));
             }
             out.push(obj(g.span, with_tags(e)));
         }

@@ -406,12 +406,12 @@ fn pick<'a>(
     for &(i, b) in builds {
         let f = &files[i];
         let mut names: Vec<(String, Span)> = Vec::new();
-        if let Some(a) = b.body.get_attribute("sources") {
-            if let Expression::Array(items) = &a.value {
-                for item in items.iter() {
-                    if let Some(s) = item.as_str() {
-                        names.push((s.to_string(), f.span(item.span())));
-                    }
+        if let Some(a) = b.body.get_attribute("sources")
+            && let Expression::Array(items) = &a.value
+        {
+            for item in items.iter() {
+                if let Some(s) = item.as_str() {
+                    names.push((s.to_string(), f.span(item.span())));
                 }
             }
         }

@@ -336,19 +336,19 @@ impl Cx<'_> {
 
     fn file(&mut self) -> Vec<Val> {
         let span = self.p.kind_span;
-        if let Some(d) = self.get("direction") {
-            if d.lit() == Some("download") {
-                self.findings.push(
-                    Finding::new(
-                        ImportCode::Unsupported,
-                        d.span,
-                        "AIB copies files onto the build VM only; this download is left out",
-                    )
-                    .hint("publish what the build produces from a step (to storage, say)"),
-                );
-                self.handled.extend(["source", "sources", "destination", "generated"]);
-                return Vec::new();
-            }
+        if let Some(d) = self.get("direction")
+            && d.lit() == Some("download")
+        {
+            self.findings.push(
+                Finding::new(
+                    ImportCode::Unsupported,
+                    d.span,
+                    "AIB copies files onto the build VM only; this download is left out",
+                )
+                .hint("publish what the build produces from a step (to storage, say)"),
+            );
+            self.handled.extend(["source", "sources", "destination", "generated"]);
+            return Vec::new();
         }
         if let Some(c) = self.get("content") {
             self.findings.push(

@@ -88,3 +88,6 @@ output imageTemplateResourceId string = deployImageTemplate ? imageTemplate.outp
 
 @description('Principal ID of the identity Azure Image Builder runs as.')
 output identityPrincipalId string = identity.outputs.principalId
+
+@description('URL of the container the build\'s local files are uploaded to, without a trailing slash.')
+output artifactsContainerUrl string = artifacts.outputs.containerUrl

@@ -1,0 +1,93 @@
+//! Talking to Azure: which cloud, how to sign in, the ARM client and the blob data plane.
+//! `Session` bundles them for the commands that reach Azure (deploy, run, status, …).
+
+pub mod auth;
+pub mod blob;
+pub mod client;
+pub mod cloud;
+pub mod error;
+
+use std::sync::Arc;
+
+use serde_json::Value;
+
+pub use auth::AuthMethod;
+pub use client::ArmClient;
+pub use cloud::{Cloud, CloudName};
+pub use error::{Error, Result};
+
+/// API versions aibc speaks, from the specs in shared/azure-specs.
+pub mod api {
+    pub const RESOURCES: &str = "2025-04-01";
+    pub const IMAGE_TEMPLATES: &str = "2025-10-01";
+    pub const COMPUTE_GALLERY: &str = "2025-03-03";
+    pub const SUBSCRIPTIONS: &str = "2022-12-01";
+    pub const STORAGE: &str = "2025-01-01";
+}
+
+/// How to reach Azure, from the command line.
+#[derive(Debug, Clone)]
+pub struct Connect {
+    pub cloud: Option<CloudName>,
+    pub arm_endpoint: Option<String>,
+    pub authority_host: Option<String>,
+    pub auth: AuthMethod,
+    pub subscription: Option<String>,
+    /// Log every request (redacted) to standard error.
+    pub verbose: bool,
+}
+
+pub struct Session {
+    pub cloud: Cloud,
+    pub method: AuthMethod,
+    pub arm: ArmClient,
+    pub blobs: blob::Blobs,
+    pub subscription: String,
+}
+
+impl Session {
+    /// Resolves the cloud, signs in and finds the subscription. `say` gets the one line
+    /// that tells the user how aibc signed in.
+    pub async fn connect(connect: &Connect, env: auth::Env<'_>, say: &dyn Fn(&str)) -> Result<Session> {
+        let cloud =
+            Cloud::resolve(connect.cloud, connect.arm_endpoint.as_deref(), connect.authority_host.as_deref(), env)
+                .map_err(|e| Error::Local(e.0))?;
+        let method = auth::choose(connect.auth, env)?;
+        let credential = auth::credential(method, &cloud, env)?;
+        let trace: client::Trace =
+            if connect.verbose { Some(Arc::new(|line: &str| eprintln!("  [http] {line}"))) } else { None };
+        let arm = ArmClient::new(&cloud, credential.clone(), trace);
+        let blobs = blob::Blobs::new(credential);
+        let how = if connect.auth == AuthMethod::Auto { " (--auth auto)" } else { "" };
+        say(&format!("signed in with {}{how}, ARM at {}", method.label(), cloud.arm));
+        let subscription = match connect
+            .subscription
+            .clone()
+            .or_else(|| env("AZURE_SUBSCRIPTION_ID"))
+            .or_else(|| env("AZURESUBSCRIPTION_SUBSCRIPTION_ID"))
+            .filter(|s| !s.is_empty())
+        {
+            Some(s) => s,
+            None => only_subscription(&arm).await?,
+        };
+        Ok(Session { cloud, method, arm, blobs, subscription })
+    }
+
+    pub fn rg_path(&self, rg: &str) -> String {
+        format!("/subscriptions/{}/resourceGroups/{rg}", self.subscription)
+    }
+}
+
+/// With no subscription given, the one the identity can see; several is a usage error.
+async fn only_subscription(arm: &ArmClient) -> Result<String> {
+    let subs = arm.list("/subscriptions", api::SUBSCRIPTIONS).await?;
+    let ids: Vec<&str> = subs.iter().filter_map(|s| s.get("subscriptionId").and_then(Value::as_str)).collect();
+    match ids.as_slice() {
+        [one] => Ok(one.to_string()),
+        [] => Err(Error::Local("the signed-in identity sees no subscription; give --subscription".into())),
+        many => Err(Error::Local(format!(
+            "the signed-in identity sees {} subscriptions; choose one with --subscription or AZURE_SUBSCRIPTION_ID",
+            many.len()
+        ))),
+    }
+}

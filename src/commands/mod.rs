@@ -1,0 +1,216 @@
+//! The commands that reach Azure (deploy, clean, run, status, …): what they share — the
+//! connection flags, loading and compiling the spec, printing progress, and turning errors
+//! into exit codes.
+
+pub mod deploy;
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use crate::azure::{AuthMethod, CloudName, Connect, Error, Session};
+use crate::compiler::{self, Compiled, Target};
+use crate::diagnostic;
+use crate::exit;
+use crate::redact::redact;
+use crate::spec::ImageSpec;
+
+/// Where Azure is and how to sign in; shared by every command that calls it.
+#[derive(Debug, Clone, clap::Args)]
+pub struct AzureArgs {
+    /// Resource group the image's resources live in (created if missing).
+    #[arg(long, short = 'g', env = "AIBC_RESOURCE_GROUP", value_name = "NAME")]
+    pub resource_group: String,
+    /// Subscription ID (default: AZURE_SUBSCRIPTION_ID, else the only one the identity sees).
+    #[arg(long, value_name = "ID")]
+    pub subscription: Option<String>,
+    /// How to sign in.
+    #[arg(long, value_enum, default_value_t = AuthMethod::Auto, env = "AIBC_AUTH")]
+    pub auth: AuthMethod,
+    /// A named Azure cloud (default AzureCloud, or AZURE_CLOUD_NAME).
+    #[arg(long, value_enum)]
+    pub cloud: Option<CloudName>,
+    /// A custom ARM endpoint (an Azure Stack Hub or private cloud; also AIBC_ARM_ENDPOINT).
+    #[arg(long, value_name = "URL")]
+    pub arm_endpoint: Option<String>,
+    /// Entra ID authority host for a custom cloud (also AZURE_AUTHORITY_HOST).
+    #[arg(long, value_name = "URL")]
+    pub authority_host: Option<String>,
+    /// Only this image of a family file (repeatable).
+    #[arg(long = "image", value_name = "NAME")]
+    pub images: Vec<String>,
+    /// A folder of customization library entries that add to or replace the built-in ones.
+    #[arg(long, value_name = "DIR")]
+    pub library: Option<PathBuf>,
+    /// Log every HTTP request (method, URL, status, request id) to standard error, redacted.
+    #[arg(long, short)]
+    pub verbose: bool,
+}
+
+impl AzureArgs {
+    pub fn connect_options(&self) -> Connect {
+        Connect {
+            cloud: self.cloud,
+            arm_endpoint: self.arm_endpoint.clone(),
+            authority_host: self.authority_host.clone(),
+            auth: self.auth,
+            subscription: self.subscription.clone(),
+            verbose: self.verbose,
+        }
+    }
+}
+
+/// Progress goes to standard error, one redacted line at a time, so standard output stays
+/// for results (JSON, pipeline variables).
+pub fn say(line: &str) {
+    eprintln!("{}", redact(line));
+}
+
+/// Under Azure Pipelines (`TF_BUILD=True`), logging commands are understood on stdout.
+pub fn in_azure_pipelines() -> bool {
+    std::env::var("TF_BUILD").is_ok_and(|v| v.eq_ignore_ascii_case("true"))
+}
+
+/// `##vso[task.setvariable]` for an output variable, when running in a pipeline.
+pub fn set_pipeline_variable(name: &str, value: &str) {
+    if in_azure_pipelines() {
+        println!("##vso[task.setvariable variable={name};isOutput=true]{}", escape_logging_value(value));
+    }
+}
+
+/// Logging-command values may not hold raw CR/LF or `;]` sequences that end the command.
+pub fn escape_logging_value(value: &str) -> String {
+    value.replace('%', "%AZP25").replace('\r', "%0D").replace('\n', "%0A").replace(';', "%3B").replace(']', "%5D")
+}
+
+pub fn env_var(name: &str) -> Option<String> {
+    std::env::var(name).ok()
+}
+
+/// Signs in, with the one line that says how.
+pub async fn connect(args: &AzureArgs) -> Result<Session, i32> {
+    Session::connect(&args.connect_options(), &env_var, &say).await.map_err(|e| fail(&e))
+}
+
+/// An image of the spec, checked and compiled to ARM JSON (what is deployed).
+pub struct Loaded {
+    pub spec: ImageSpec,
+    pub compiled: Compiled,
+}
+
+/// Loads, checks and compiles the spec; prints diagnostics; keeps the images asked for.
+pub fn load(spec_path: &Path, library: Option<&Path>, only: &[String]) -> Result<Vec<Loaded>, i32> {
+    let options = compiler::Options { library: library.map(Path::to_path_buf) };
+    let doc = compiler::check_file_with(spec_path, &options).map_err(|e| {
+        eprintln!("error: cannot read {}: {e}", spec_path.display());
+        exit::FAILURE
+    })?;
+    let color = std::io::IsTerminal::is_terminal(&std::io::stderr()) && std::env::var_os("NO_COLOR").is_none();
+    for d in &doc.diags {
+        eprintln!("{}", diagnostic::render(d, &doc.sources, color));
+    }
+    if doc.has_errors() {
+        return Err(exit::INVALID_SPEC);
+    }
+    let compiled = compiler::compile(&doc, &compiler::display_path(spec_path), Target::Arm).map_err(|e| {
+        eprintln!("error: {e}");
+        exit::FAILURE
+    })?;
+    let mut out = Vec::new();
+    for (image, compiled) in doc.images.iter().zip(compiled) {
+        let spec = image.spec.clone().expect("compiled images are typed");
+        if only.is_empty() || only.iter().any(|n| n == &spec.name) {
+            out.push(Loaded { spec, compiled });
+        }
+    }
+    if out.is_empty() {
+        eprintln!("error: {} has no image named {}", spec_path.display(), only.join(", "));
+        return Err(exit::USAGE);
+    }
+    Ok(out)
+}
+
+/// Prints an Azure error and gives its exit code: 3 when Azure (or Entra) said no, 1 for
+/// what went wrong on our side of the wire.
+pub fn fail(e: &Error) -> i32 {
+    let text = e.to_string();
+    let mut lines = text.lines();
+    eprintln!("error: {}", lines.next().unwrap_or_default());
+    for l in lines {
+        eprintln!("{l}");
+    }
+    if in_azure_pipelines() {
+        println!("##vso[task.logissue type=error]{}", escape_logging_value(&redact(text.lines().next().unwrap_or(""))));
+    }
+    match e {
+        Error::Azure(_) | Error::Auth(_) => exit::AZURE_REFUSED,
+        Error::Transport(_) | Error::Protocol(_) | Error::Local(_) => exit::FAILURE,
+    }
+}
+
+/// A single-threaded runtime: the work is waiting on HTTP, and one thread keeps the process
+/// small and its output in order.
+pub fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread().enable_all().build().expect("a tokio runtime")
+}
+
+/// Runs a command's future; Ctrl-C stops waiting (exit 130) and says what keeps running.
+pub fn block_on<F: std::future::Future<Output = i32>>(future: F, on_interrupt: &str) -> i32 {
+    runtime().block_on(async {
+        tokio::select! {
+            code = future => code,
+            _ = tokio::signal::ctrl_c() => {
+                eprintln!("\ninterrupted: {on_interrupt}");
+                exit::INTERRUPTED
+            }
+        }
+    })
+}
+
+/// `30s`, `5m`, `4h`, `1h30m`, `90` (seconds).
+pub fn parse_duration(text: &str) -> Result<Duration, String> {
+    let t = text.trim();
+    if let Ok(secs) = t.parse::<u64>() {
+        return Ok(Duration::from_secs(secs));
+    }
+    let mut total = 0u64;
+    let mut number = String::new();
+    for c in t.chars() {
+        if c.is_ascii_digit() {
+            number.push(c);
+            continue;
+        }
+        let n: u64 = number.parse().map_err(|_| format!("`{text}` is not a duration (e.g. 30s, 10m, 4h, 1h30m)"))?;
+        number.clear();
+        total += n * match c {
+            's' => 1,
+            'm' => 60,
+            'h' => 3600,
+            'd' => 86_400,
+            _ => return Err(format!("`{text}`: unknown unit `{c}` (use s, m, h or d)")),
+        };
+    }
+    if !number.is_empty() {
+        return Err(format!("`{text}`: a number needs a unit (s, m, h or d)"));
+    }
+    Ok(Duration::from_secs(total))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations() {
+        assert_eq!(parse_duration("90").unwrap(), Duration::from_secs(90));
+        assert_eq!(parse_duration("1h30m").unwrap(), Duration::from_secs(5400));
+        assert_eq!(parse_duration("2d").unwrap(), Duration::from_secs(172_800));
+        assert!(parse_duration("5x").is_err());
+        assert!(parse_duration("1h5").is_err());
+        assert!(parse_duration("h").is_err());
+    }
+
+    #[test]
+    fn logging_values_cannot_end_the_command() {
+        assert_eq!(escape_logging_value("a;b]c\nd%"), "a%3Bb%5Dc%0Ad%AZP25");
+    }
+}

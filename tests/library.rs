@@ -104,12 +104,12 @@ fn every_entry_compiles_in_a_spec_without_diagnostics() {
         let dir = scratch(&m.name);
         // File parameters name files relative to the spec: give the example's files.
         for (k, p) in &m.parameters {
-            if p.kind == library::ParamKind::File {
-                if let Some(rel) = m.example.get(k).and_then(|v| v.as_str()) {
-                    let f = dir.join(rel);
-                    std::fs::create_dir_all(f.parent().unwrap()).unwrap();
-                    std::fs::write(f, b"example payload").unwrap();
-                }
+            if p.kind == library::ParamKind::File
+                && let Some(rel) = m.example.get(k).and_then(|v| v.as_str())
+            {
+                let f = dir.join(rel);
+                std::fs::create_dir_all(f.parent().unwrap()).unwrap();
+                std::fs::write(f, b"example payload").unwrap();
             }
         }
         let path = dir.join("image.yaml");

@@ -27,5 +27,6 @@ pub mod regions;
 pub mod schema;
 pub mod source;
 pub mod spec;
+pub mod track;
 pub mod validate;
 pub mod version;

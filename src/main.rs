@@ -68,6 +68,20 @@ enum Command {
     Deploy(aibc::commands::deploy::DeployArgs),
     /// Delete an image's superseded templates and the staging resource groups left for them.
     Clean(aibc::commands::deploy::CleanArgs),
+    /// Start the image build and follow it to the last replica.
+    ///
+    /// A build already running on the template is attached to, not started again. Exits 0
+    /// succeeded, 4 failed (with the failing step and its log), 5 partially succeeded,
+    /// 6 timed out, 7 canceled; Ctrl-C stops following and leaves the build running.
+    Run(aibc::commands::run::RunArgs),
+    /// Print the state of the image's build once: phase, run outputs, replication.
+    Status(aibc::commands::run::Which),
+    /// Cancel the running build and wait until it has stopped.
+    Cancel(aibc::commands::run::CancelArgs),
+    /// Download customization.log of the latest build (with the caller's Entra token).
+    Logs(aibc::commands::run::LogsArgs),
+    /// Delete old gallery image versions (never `latest`, never one a template builds from).
+    Prune(aibc::commands::prune::PruneArgs),
     /// Browse the customization library: tested, parameterised steps used with `use:`.
     Customizations {
         #[command(subcommand)]
@@ -139,6 +153,11 @@ fn main() -> ExitCode {
         Command::Compile { spec, format, out, library } => compile(&spec, format, &out, &compiler::Options { library }),
         Command::Deploy(args) => aibc::commands::deploy::run(args),
         Command::Clean(args) => aibc::commands::deploy::clean(args),
+        Command::Run(args) => aibc::commands::run::run(args),
+        Command::Status(args) => aibc::commands::run::status(args),
+        Command::Cancel(args) => aibc::commands::run::cancel(args),
+        Command::Logs(args) => aibc::commands::run::logs(args),
+        Command::Prune(args) => aibc::commands::prune::run(args),
         Command::Customizations { command, library } => customizations(command, library.as_deref()),
         Command::Import { kind, path, out, check } => aibc::import::run(&aibc::import::Args { kind, path, out, check }),
         Command::Schema => {

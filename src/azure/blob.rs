@@ -7,8 +7,10 @@ use std::sync::Arc;
 
 use azure_core::credentials::TokenCredential;
 use azure_core::http::RequestContent;
-use azure_storage_blob::models::{BlobClientGetPropertiesResultHeaders, BlobClientUploadOptions};
-use azure_storage_blob::{BlobClient, BlobClientOptions};
+use azure_storage_blob::models::{
+    BlobClientGetPropertiesResultHeaders, BlobClientUploadOptions, BlobContainerClientListBlobsOptions,
+};
+use azure_storage_blob::{BlobClient, BlobClientOptions, BlobContainerClient};
 use url::Url;
 
 use super::error::{Error, Result};
@@ -80,6 +82,45 @@ impl Blobs {
         Ok(Upload::Uploaded)
     }
 
+    /// Names and last-modified times (Unix seconds) of the blobs under `prefix`.
+    pub async fn list(&self, endpoint: &str, container: &str, prefix: &str) -> Result<Vec<(String, i64)>> {
+        use futures::TryStreamExt;
+        let base = if endpoint.ends_with('/') { endpoint.to_string() } else { format!("{endpoint}/") };
+        let url = Url::parse(&base)
+            .and_then(|u| u.join(container))
+            .map_err(|e| Error::Protocol(format!("bad blob endpoint `{endpoint}`: {e}")))?;
+        let client = BlobContainerClient::new(url, Some(self.credential.clone()), None)
+            .map_err(|e| Error::Local(super::client::error_chain(&e)))?;
+        let options = BlobContainerClientListBlobsOptions {
+            prefix: (!prefix.is_empty()).then(|| prefix.to_string()),
+            ..Default::default()
+        };
+        let mut pages = client.list_blobs(Some(options)).map_err(|e| storage_error("list", container, e))?.into_pages();
+        let mut out = Vec::new();
+        loop {
+            match pages.try_next().await {
+                Ok(Some(page)) => {
+                    let page = page.into_model().map_err(|e| storage_error("list", container, e))?;
+                    for item in page.blob_items {
+                        let modified = item
+                            .properties
+                            .as_ref()
+                            .and_then(|p| p.last_modified)
+                            .map(|t| t.unix_timestamp())
+                            .unwrap_or_default();
+                        if let Some(name) = item.name {
+                            out.push((name, modified));
+                        }
+                    }
+                }
+                Ok(None) => break,
+                Err(e) if e.http_status().map(u16::from) == Some(404) => break,
+                Err(e) => return Err(storage_error("list", container, e)),
+            }
+        }
+        Ok(out)
+    }
+
     /// Downloads a whole blob (customization.log), `None` when it does not exist.
     pub async fn download(&self, endpoint: &str, container: &str, blob: &str) -> Result<Option<Vec<u8>>> {
         let client = self.client(endpoint, container, blob)?;
@@ -94,13 +135,34 @@ impl Blobs {
     }
 }
 
+/// A refusal by the storage service is Azure's answer (exit 3), with the role that is
+/// usually missing; anything else is a transport problem.
 fn storage_error(what: &str, blob: &str, e: azure_core::Error) -> Error {
-    let status = e.http_status().map(u16::from);
-    let hint = match status {
-        Some(403) => " (the signed-in identity needs Storage Blob Data Contributor on the artifact container)",
-        _ => "",
-    };
-    Error::Local(format!("could not {what} `{blob}`: {}{hint}", super::client::error_chain(&e)))
+    let chain = super::client::error_chain(&e);
+    match e.http_status().map(u16::from) {
+        Some(status) => {
+            let hint = if status == 403 {
+                " (the signed-in identity needs Storage Blob Data Contributor on the container, or Reader for logs)"
+            } else {
+                ""
+            };
+            Error::Azure(Box::new(super::error::AzureError {
+                operation: format!("{what} blob `{blob}`"),
+                status,
+                error: super::error::ErrorDetail {
+                    code: match e.kind() {
+                        azure_core::error::ErrorKind::HttpResponse { error_code: Some(c), .. } => c.clone(),
+                        _ => "StorageError".to_string(),
+                    },
+                    message: format!("{chain}{hint}"),
+                    ..Default::default()
+                },
+                request_id: None,
+                correlation_id: None,
+            }))
+        }
+        None => Error::Transport(format!("could not {what} `{blob}`: {chain}")),
+    }
 }
 
 /// Blob names may hold `/`; each segment is percent-encoded on its own.

@@ -3,6 +3,8 @@
 //! into exit codes.
 
 pub mod deploy;
+pub mod prune;
+pub mod run;
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;

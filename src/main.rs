@@ -82,6 +82,11 @@ enum Command {
     Logs(aibc::commands::run::LogsArgs),
     /// Delete old gallery image versions (never `latest`, never one a template builds from).
     Prune(aibc::commands::prune::PruneArgs),
+    /// Write a ready CI pipeline for your specs: Azure DevOps YAML, classic recipe, GitHub.
+    Pipeline {
+        #[command(subcommand)]
+        command: PipelineCommand,
+    },
     /// Browse the customization library: tested, parameterised steps used with `use:`.
     Customizations {
         #[command(subcommand)]
@@ -127,6 +132,12 @@ enum CustomizationsCommand {
     },
 }
 
+#[derive(Subcommand)]
+enum PipelineCommand {
+    /// Write a pipeline that validates, builds, tests and releases the given specs.
+    Init(aibc::commands::pipeline::InitArgs),
+}
+
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
 enum Report {
     Human,
@@ -158,6 +169,7 @@ fn main() -> ExitCode {
         Command::Cancel(args) => aibc::commands::run::cancel(args),
         Command::Logs(args) => aibc::commands::run::logs(args),
         Command::Prune(args) => aibc::commands::prune::run(args),
+        Command::Pipeline { command: PipelineCommand::Init(args) } => aibc::commands::pipeline::init(args),
         Command::Customizations { command, library } => customizations(command, library.as_deref()),
         Command::Import { kind, path, out, check } => aibc::import::run(&aibc::import::Args { kind, path, out, check }),
         Command::Schema => {

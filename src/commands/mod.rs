@@ -3,6 +3,7 @@
 //! into exit codes.
 
 pub mod deploy;
+pub mod pipeline;
 pub mod prune;
 pub mod run;
 

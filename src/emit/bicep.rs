@@ -56,12 +56,13 @@ pub fn emit(plan: &Plan) -> Vec<File> {
         "modules": plan.modules.iter().map(module_call).collect::<Vec<_>>(),
         "outputs": plan.outputs.iter().map(output).collect::<Vec<_>>(),
     });
-    files.push(File { path: "main.bicep".into(), text: render(reg, "main", &main) });
+    let generator = main["generator"].clone();
+    files.push(File { path: "main.bicep".into(), text: render(reg, "main", main) });
     // Parameters with a default need no line unless the spec knows a value.
     let values: Vec<String> =
         plan.params.iter().filter(|p| p.value.is_some() || p.default.is_none()).map(param_value).collect();
-    let bicepparam = json!({ "generator": main["generator"], "values": values });
-    files.push(File { path: "main.bicepparam".into(), text: render(reg, "main.bicepparam", &bicepparam) });
+    let bicepparam = json!({ "generator": generator, "values": values });
+    files.push(File { path: "main.bicepparam".into(), text: render(reg, "main.bicepparam", bicepparam) });
     let mut seen: Vec<&str> = Vec::new();
     for m in &plan.modules {
         if seen.contains(&m.file.as_str()) {
@@ -71,19 +72,22 @@ pub fn emit(plan: &Plan) -> Vec<File> {
         let ctx = json!({
             "name": string(&title(&m.file)),
             "description": string(&m.description),
-            "generator": main["generator"],
+            "generator": generator,
             "existing": m.resources.first().is_some_and(|r| r.existing),
             "params": m.params.iter().map(param).collect::<Vec<_>>(),
             "resources": m.resources.iter().map(|r| resource(r, m)).collect::<Vec<_>>(),
             "outputs": m.outputs.iter().map(output).collect::<Vec<_>>(),
         });
-        files.push(File { path: format!("modules/{}.bicep", m.file), text: render(reg, &m.file, &ctx) });
+        files.push(File { path: format!("modules/{}.bicep", m.file), text: render(reg, &m.file, ctx) });
     }
     files
 }
 
-fn render(reg: &Handlebars, name: &str, ctx: &serde_json::Value) -> String {
-    let text = reg.render(name, ctx).unwrap_or_else(|e| panic!("template {name}: {e}"));
+/// Takes the context by value: `Handlebars::render` would serialize a copy of it (scripts
+/// and all) first.
+fn render(reg: &Handlebars, name: &str, ctx: serde_json::Value) -> String {
+    let ctx = handlebars::Context::from(ctx);
+    let text = reg.render_with_context(name, &ctx).unwrap_or_else(|e| panic!("template {name}: {e}"));
     tidy(&text)
 }
 
@@ -246,14 +250,29 @@ fn resource(r: &Resource, _m: &Module) -> serde_json::Value {
 }
 
 fn property(key: &Expr, value: &Expr, indent: usize) -> String {
-    let k = match key {
-        Expr::Str(s) if is_identifier(s) => s.clone(),
-        Expr::Str(s) => string(s),
-        other => format!("'${{{}}}'", expr(other, indent)),
-    };
+    let mut out = String::new();
+    write_property(&mut out, key, value, indent);
+    out
+}
+
+fn write_property(out: &mut String, key: &Expr, value: &Expr, indent: usize) {
+    match key {
+        Expr::Str(s) if is_identifier(s) => out.push_str(s),
+        Expr::Str(s) => write_string(out, s),
+        other => {
+            out.push_str("'${");
+            write_expr(out, other, indent);
+            out.push_str("}'");
+        }
+    }
+    out.push_str(": ");
     match value {
-        Expr::Commented(c, v) => format!("{k}: {} // {c}", expr(v, indent)),
-        v => format!("{k}: {}", expr(v, indent)),
+        Expr::Commented(c, v) => {
+            write_expr(out, v, indent);
+            out.push_str(" // ");
+            out.push_str(c);
+        }
+        v => write_expr(out, v, indent),
     }
 }
 
@@ -265,59 +284,116 @@ fn is_identifier(s: &str) -> bool {
 
 /// Prints an expression; `indent` is the nesting level of the line it starts on.
 pub fn expr(e: &Expr, indent: usize) -> String {
-    let pad = "  ".repeat(indent + 1);
-    let close = "  ".repeat(indent);
+    let mut out = String::new();
+    write_expr(&mut out, e, indent);
+    out
+}
+
+fn pad(out: &mut String, level: usize) {
+    for _ in 0..level {
+        out.push_str("  ");
+    }
+}
+
+/// Streams into one buffer: templates hold long inline scripts, and building a string per
+/// node would copy each of them once per level of nesting.
+fn write_expr(out: &mut String, e: &Expr, indent: usize) {
+    use std::fmt::Write;
     match e {
-        Expr::Null => "null".into(),
-        Expr::Bool(b) => b.to_string(),
-        Expr::Int(i) => i.to_string(),
-        Expr::Str(s) => string(s),
-        Expr::Array(items) if items.is_empty() => "[]".into(),
+        Expr::Null => out.push_str("null"),
+        Expr::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
+        Expr::Int(i) => {
+            let _ = write!(out, "{i}");
+        }
+        Expr::Str(s) => write_string(out, s),
+        Expr::Array(items) if items.is_empty() => out.push_str("[]"),
         Expr::Array(items) => {
-            let mut out = String::from("[\n");
+            out.push_str("[\n");
             for item in items {
-                match item {
-                    Expr::Commented(c, v) => {
-                        out.push_str(&format!("{pad}// {c}\n{pad}{}\n", expr(v, indent + 1)));
-                    }
-                    v => out.push_str(&format!("{pad}{}\n", expr(v, indent + 1))),
+                if let Expr::Commented(c, _) = item {
+                    pad(out, indent + 1);
+                    out.push_str("// ");
+                    out.push_str(c);
+                    out.push('\n');
                 }
+                let v = match item {
+                    Expr::Commented(_, v) => v,
+                    v => v,
+                };
+                pad(out, indent + 1);
+                write_expr(out, v, indent + 1);
+                out.push('\n');
             }
-            out.push_str(&close);
+            pad(out, indent);
             out.push(']');
-            out
         }
-        Expr::Object(props) if props.is_empty() => "{}".into(),
+        Expr::Object(props) if props.is_empty() => out.push_str("{}"),
         Expr::Object(props) => {
-            let mut out = String::from("{\n");
+            out.push_str("{\n");
             for p in props {
-                out.push_str(&format!("{pad}{}\n", property(&p.key, &p.value, indent + 1)));
+                pad(out, indent + 1);
+                write_property(out, &p.key, &p.value, indent + 1);
+                out.push('\n');
             }
-            out.push_str(&close);
+            pad(out, indent);
             out.push('}');
-            out
         }
-        Expr::Param(n) | Expr::Var(n) => n.clone(),
+        Expr::Param(n) | Expr::Var(n) => out.push_str(n),
         Expr::Ref(sym, path) => {
-            std::iter::once(sym.as_str()).chain(path.iter().map(String::as_str)).collect::<Vec<_>>().join(".")
+            out.push_str(sym);
+            for p in path {
+                out.push('.');
+                out.push_str(p);
+            }
         }
-        Expr::ModuleOutput(m, o) => format!("{m}.outputs.{o}"),
-        Expr::Call(f, args) => format!("{f}({})", args.iter().map(|a| expr(a, indent)).collect::<Vec<_>>().join(", ")),
-        Expr::Access(e, p) => format!("{}.{p}", expr(e, indent)),
+        Expr::ModuleOutput(m, o) => {
+            let _ = write!(out, "{m}.outputs.{o}");
+        }
+        Expr::Call(f, args) => {
+            out.push_str(f);
+            out.push('(');
+            for (i, a) in args.iter().enumerate() {
+                if i > 0 {
+                    out.push_str(", ");
+                }
+                write_expr(out, a, indent);
+            }
+            out.push(')');
+        }
+        Expr::Access(e, p) => {
+            write_expr(out, e, indent);
+            out.push('.');
+            out.push_str(p);
+        }
         Expr::Interp(parts) => {
-            let mut out = String::from("'");
+            out.push('\'');
             for part in parts {
                 match part {
-                    Expr::Str(s) => out.push_str(&escape(s)),
-                    other => out.push_str(&format!("${{{}}}", expr(other, indent))),
+                    Expr::Str(s) => write_escaped(out, s),
+                    other => {
+                        out.push_str("${");
+                        write_expr(out, other, indent);
+                        out.push('}');
+                    }
                 }
             }
             out.push('\'');
-            out
         }
-        Expr::Commented(_, v) => expr(v, indent),
-        Expr::Cond(c, a, b) => format!("{} ? {} : {}", expr(c, indent), expr(a, indent), expr(b, indent)),
+        Expr::Commented(_, v) => write_expr(out, v, indent),
+        Expr::Cond(c, a, b) => {
+            write_expr(out, c, indent);
+            out.push_str(" ? ");
+            write_expr(out, a, indent);
+            out.push_str(" : ");
+            write_expr(out, b, indent);
+        }
     }
+}
+
+fn write_string(out: &mut String, s: &str) {
+    out.push('\'');
+    write_escaped(out, s);
+    out.push('\'');
 }
 
 /// A Bicep string literal.
@@ -329,6 +405,16 @@ pub fn string(s: &str) -> String {
 /// control characters.
 fn escape(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
+    write_escaped(&mut out, s);
+    out
+}
+
+fn write_escaped(out: &mut String, s: &str) {
+    // Most strings need nothing escaped; scripts are long, so skip the per-char loop then.
+    if s.is_ascii() && !s.bytes().any(|b| matches!(b, b'\\' | b'\'' | b'$') || b.is_ascii_control()) {
+        out.push_str(s);
+        return;
+    }
     let mut chars = s.chars().peekable();
     while let Some(c) = chars.next() {
         match c {
@@ -338,11 +424,13 @@ fn escape(s: &str) -> String {
             '\r' => out.push_str("\\r"),
             '\t' => out.push_str("\\t"),
             '$' if chars.peek() == Some(&'{') => out.push_str("\\$"),
-            c if c.is_control() => out.push_str(&format!("\\u{{{:X}}}", c as u32)),
+            c if c.is_control() => {
+                use std::fmt::Write;
+                let _ = write!(out, "\\u{{{:X}}}", c as u32);
+            }
             c => out.push(c),
         }
     }
-    out
 }
 
 #[cfg(test)]

@@ -1,7 +1,9 @@
 //! Renders entry scripts with handlebars. Values are escaped for the language they land
 //! in: a template writes `'{{name}}'` and the value cannot break out of the quotes.
 
-use std::sync::OnceLock;
+use std::collections::hash_map::DefaultHasher;
+use std::hash::{Hash, Hasher};
+use std::sync::{OnceLock, RwLock};
 
 use handlebars::{Context, Handlebars, Helper, HelperResult, Output, RenderContext, RenderErrorReason};
 
@@ -32,16 +34,20 @@ pub fn sh_quote_content(s: &str) -> String {
     s.replace('\'', "'\\''")
 }
 
-fn registry(lang: Lang) -> &'static Handlebars<'static> {
-    static PS: OnceLock<Handlebars<'static>> = OnceLock::new();
-    static SH: OnceLock<Handlebars<'static>> = OnceLock::new();
-    static TEXT: OnceLock<Handlebars<'static>> = OnceLock::new();
+fn registry(lang: Lang) -> &'static RwLock<Handlebars<'static>> {
+    static PS: OnceLock<RwLock<Handlebars<'static>>> = OnceLock::new();
+    static SH: OnceLock<RwLock<Handlebars<'static>>> = OnceLock::new();
+    static TEXT: OnceLock<RwLock<Handlebars<'static>>> = OnceLock::new();
     let cell = match lang {
         Lang::PowerShell => &PS,
         Lang::Shell => &SH,
         Lang::Text => &TEXT,
     };
-    cell.get_or_init(|| {
+    cell.get_or_init(|| RwLock::new(new_registry(lang)))
+}
+
+fn new_registry(lang: Lang) -> Handlebars<'static> {
+    {
         let mut h = Handlebars::new();
         h.set_strict_mode(true);
         match lang {
@@ -75,12 +81,30 @@ fn registry(lang: Lang) -> &'static Handlebars<'static> {
             ),
         );
         h
-    })
+    }
 }
 
 /// Renders `template` with `values`; errors name the template.
+///
+/// Each distinct template is parsed once per process and kept (registered under a hash of
+/// its text): parsing costs far more than rendering, and a family compiles the same
+/// entries many times.
 pub fn render(template: &str, values: &serde_json::Value, lang: Lang) -> Result<String, String> {
-    registry(lang).render_template(template, values).map_err(|e| e.to_string())
+    let mut hasher = DefaultHasher::new();
+    template.hash(&mut hasher);
+    let name = format!("t{:016x}", hasher.finish());
+    let lock = registry(lang);
+    {
+        let h = lock.read().unwrap_or_else(|e| e.into_inner());
+        if h.has_template(&name) {
+            return h.render(&name, values).map_err(|e| e.to_string());
+        }
+    }
+    let mut h = lock.write().unwrap_or_else(|e| e.into_inner());
+    if !h.has_template(&name) {
+        h.register_template_string(&name, template).map_err(|e| e.to_string())?;
+    }
+    h.render(&name, values).map_err(|e| e.to_string())
 }
 
 fn strings(h: &Helper) -> Result<Vec<String>, RenderErrorReason> {

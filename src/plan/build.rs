@@ -1168,9 +1168,19 @@ impl Builder<'_> {
         plumb_user_params(&mut m, spec);
         // The name carries a hash of everything that decides the template's content: AIB
         // rejects most updates, so different content must mean a different template.
-        let mut hasher = Sha256::new();
-        hasher.update(format!("{:?}|{:?}|{:?}", m.resources, m.args, m.params).as_bytes());
-        let hash = hex(&hasher.finalize())[..8].to_string();
+        // Debug output streams into the hasher: the same bytes as formatting to a String
+        // first, without building a copy of every inline script.
+        struct Feed(Sha256);
+        impl std::fmt::Write for Feed {
+            fn write_str(&mut self, s: &str) -> std::fmt::Result {
+                self.0.update(s.as_bytes());
+                Ok(())
+            }
+        }
+        let mut feed = Feed(Sha256::new());
+        std::fmt::Write::write_fmt(&mut feed, format_args!("{:?}|{:?}|{:?}", m.resources, m.args, m.params))
+            .expect("hashing cannot fail");
+        let hash = hex(&feed.0.finalize())[..8].to_string();
         let deploy_time: Vec<Expr> = m
             .args
             .iter()

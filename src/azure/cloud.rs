@@ -80,7 +80,15 @@ impl Cloud {
         authority_host: Option<&str>,
         env: &dyn Fn(&str) -> Option<String>,
     ) -> Result<Cloud, CloudError> {
-        let mut cloud = Cloud::builtin(name.unwrap_or(CloudName::AzureCloud));
+        // AZURE_CLOUD_NAME is what `az cloud set` users and AzureCLI@2 agents already have.
+        let named = match (name, env("AZURE_CLOUD_NAME").filter(|n| !n.is_empty())) {
+            (Some(n), _) => n,
+            (None, Some(text)) => <CloudName as clap::ValueEnum>::from_str(&text, true).map_err(|_| {
+                CloudError(format!("AZURE_CLOUD_NAME `{text}` is not AzureCloud, AzureUSGovernment or AzureChinaCloud"))
+            })?,
+            (None, None) => CloudName::AzureCloud,
+        };
+        let mut cloud = Cloud::builtin(named);
         let endpoint = arm_endpoint.map(str::to_string).or_else(|| env("AIBC_ARM_ENDPOINT"));
         if let Some(endpoint) = endpoint.filter(|e| !e.is_empty()) {
             cloud.arm = https_base(&endpoint, "the ARM endpoint (--arm-endpoint / AIBC_ARM_ENDPOINT)")?;

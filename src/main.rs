@@ -87,6 +87,11 @@ enum Command {
         #[command(subcommand)]
         command: PipelineCommand,
     },
+    /// Boot a VM from the new gallery version in a throwaway resource group, run the spec's
+    /// `test:` checks through Run Command, and delete the group whatever happens.
+    ///
+    /// Exits 0 when every check passed, 4 when one failed, 3 when Azure refused a request.
+    SmokeTest(aibc::commands::smoke::SmokeArgs),
     /// Browse the customization library: tested, parameterised steps used with `use:`.
     Customizations {
         #[command(subcommand)]
@@ -170,6 +175,7 @@ fn main() -> ExitCode {
         Command::Logs(args) => aibc::commands::run::logs(args),
         Command::Prune(args) => aibc::commands::prune::run(args),
         Command::Pipeline { command: PipelineCommand::Init(args) } => aibc::commands::pipeline::init(args),
+        Command::SmokeTest(args) => aibc::commands::smoke::run(args),
         Command::Customizations { command, library } => customizations(command, library.as_deref()),
         Command::Import { kind, path, out, check } => aibc::import::run(&aibc::import::Args { kind, path, out, check }),
         Command::Schema => {

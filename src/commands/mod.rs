@@ -6,6 +6,7 @@ pub mod deploy;
 pub mod pipeline;
 pub mod prune;
 pub mod run;
+pub mod smoke;
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;

@@ -107,7 +107,7 @@ pub fn run(args: PruneArgs) -> i32 {
 }
 
 /// The image definition the spec publishes to (its gallery distribution).
-fn definition_of(session: &Session, spec: &ImageSpec, rg: &str) -> Option<String> {
+pub fn definition_of(session: &Session, spec: &ImageSpec, rg: &str) -> Option<String> {
     if let Some((id, _)) = versioned_definition(session, spec, rg) {
         return Some(id);
     }

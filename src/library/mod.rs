@@ -6,7 +6,7 @@
 
 mod expand;
 pub mod manifest;
-mod render;
+pub mod render;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};

@@ -6,6 +6,7 @@ mod build;
 mod customize;
 mod distribute;
 mod infra;
+mod smoke;
 mod source;
 
 use std::collections::BTreeMap;
@@ -17,6 +18,7 @@ pub use build::*;
 pub use customize::*;
 pub use distribute::*;
 pub use infra::*;
+pub use smoke::*;
 pub use source::*;
 
 /// One image: where it starts, what is done to it, and where it goes.
@@ -82,6 +84,9 @@ pub struct ImageSpec {
     /// Rebuild automatically when the source image gets a new version.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub trigger: Option<Trigger>,
+    /// Checks `aibc smoke-test` runs on a VM booted from the new version.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub test: Option<SmokeTest>,
 }
 
 /// A file of several images that share defaults (an image family).

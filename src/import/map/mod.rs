@@ -172,6 +172,7 @@ pub fn map(input: &Input, r: &mut Resolver) -> Option<ImageSpec> {
         optimize,
         distribute: dists,
         trigger: input.trigger.then_some(Trigger { source_image: true }),
+        test: None,
     };
     Some(ImageSpec { parameters: m.r.params.declarations(), ..spec })
 }

@@ -39,7 +39,8 @@ pub struct Options {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Start {
     /// We started a run; a `lastRunStatus` with this start time is the previous run's.
-    Started { previous_start: Option<String> },
+    /// `retry_after` is what the service said when it accepted the run.
+    Started { previous_start: Option<String>, retry_after: Option<Duration> },
     /// A run was already going (or is being canceled).
     Attached,
 }
@@ -93,10 +94,20 @@ async fn follow_inner(
     let image = target.image.clone();
     let mut schedule = Schedule::default();
     let mut last: Option<RunStatus> = None;
+    let mut first_wait = match &start {
+        // The service's interval from the run's 202: the first read comes after it.
+        Start::Started { retry_after, .. } => Some(schedule.next(false, None, *retry_after)),
+        Start::Attached => None,
+    };
     let (template, status) = loop {
+        if let Some(wait) = first_wait.take()
+            && let Some(code) = sleep_within(options.timeout, began, wait, &image, render).await
+        {
+            return Ok(code);
+        }
         let (template, retry_after) = read_template(session, &target.template_id).await?;
         let mut status = RunStatus::of_template(&template);
-        if let (Start::Started { previous_start }, Some(s)) = (&start, &status)
+        if let (Start::Started { previous_start, .. }, Some(s)) = (&start, &status)
             && s.state.is_terminal()
             && s.start_time == *previous_start
         {

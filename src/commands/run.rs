@@ -200,13 +200,13 @@ async fn start_and_follow(
         emit(Event::Started { image: target.image.clone(), template: name, attached: true });
         Start::Attached
     } else {
-        if let Err(e) =
-            session.arm.post_no_wait(&format!("{}/run", target.template_id), api::IMAGE_TEMPLATES, None).await
-        {
-            return start_refused(session, target, e, render).await;
-        }
+        let accepted =
+            match session.arm.post_no_wait(&format!("{}/run", target.template_id), api::IMAGE_TEMPLATES, None).await {
+                Ok(r) => r,
+                Err(e) => return start_refused(session, target, e, render).await,
+            };
         emit(Event::Started { image: target.image.clone(), template: name, attached: false });
-        Start::Started { previous_start: status.and_then(|s| s.start_time) }
+        Start::Started { previous_start: status.and_then(|s| s.start_time), retry_after: accepted.retry_after }
     };
     if no_wait {
         emit(Event::Note { image: target.image.clone(), text: format!("not waiting; {REATTACH}") });

@@ -218,14 +218,15 @@ impl ArmClient {
     pub async fn put(&self, path: &str, api: &str, body: &Value) -> Result<Value> {
         let first = self.send(Method::Put, path, Some(api), Some(body)).await?;
         let operation = format!("PUT {path}");
+        let ids = with_ids(&first);
         if let Some(status_url) = first.async_operation.clone() {
-            self.wait_async(&operation, &status_url, first.retry_after).await?;
+            self.wait_async(&operation, &status_url, first.retry_after).await.map_err(&ids)?;
             return Ok(self.get(path, api).await?.unwrap_or(Value::Null));
         }
         if first.status == 202
             && let Some(location) = first.location.clone()
         {
-            self.wait_location(&operation, &location, first.retry_after).await?;
+            self.wait_location(&operation, &location, first.retry_after).await.map_err(&ids)?;
             return Ok(self.get(path, api).await?.unwrap_or(Value::Null));
         }
         // 200/201 without a status URL: follow provisioningState on the resource itself.
@@ -234,7 +235,7 @@ impl ArmClient {
         loop {
             match provisioning_state(&current) {
                 None => return Ok(current),
-                Some(s) if is_terminal(s) => return finish(&operation, s, &current).map(|()| current),
+                Some(s) if is_terminal(s) => return finish(&operation, s, &current).map(|()| current).map_err(&ids),
                 Some(_) => {}
             }
             tokio::time::sleep(poll_delay(delay)).await;
@@ -249,8 +250,9 @@ impl ArmClient {
     pub async fn post(&self, path: &str, api: &str, body: Option<&Value>) -> Result<Value> {
         let first = self.send(Method::Post, path, Some(api), Some(body.unwrap_or(&Value::Null))).await?;
         let operation = format!("POST {path}");
+        let ids = with_ids(&first);
         if let Some(status_url) = first.async_operation.clone() {
-            let status = self.wait_async(&operation, &status_url, first.retry_after).await?;
+            let status = self.wait_async(&operation, &status_url, first.retry_after).await.map_err(&ids)?;
             // The result of a POST is at Location when ARM gives both.
             if let Some(location) = first.location.clone() {
                 return self.wait_location(&operation, &location, None).await;
@@ -352,6 +354,24 @@ pub fn provisioning_state(body: &Value) -> Option<&str> {
 
 fn is_terminal(state: &str) -> bool {
     ["succeeded", "failed", "canceled", "cancelled"].contains(&state.to_ascii_lowercase().as_str())
+}
+
+/// An operation's failure carries the ids of the request that started it: those are what
+/// a support ticket needs.
+fn with_ids(first: &Response) -> impl Fn(Error) -> Error + use<> {
+    let (request_id, correlation_id) = (first.request_id.clone(), first.correlation_id.clone());
+    move |e| match e {
+        Error::Azure(mut a) => {
+            if a.request_id.is_none() {
+                a.request_id = request_id.clone();
+            }
+            if a.correlation_id.is_none() {
+                a.correlation_id = correlation_id.clone();
+            }
+            Error::Azure(a)
+        }
+        other => other,
+    }
 }
 
 fn finish(operation: &str, state: &str, body: &Value) -> Result<()> {

@@ -29,3 +29,48 @@ def specs_dir() -> Path:
 @pytest.fixture(scope="session")
 def samples_dir() -> Path:
     return HERE / "samples"
+
+
+# --------------------------------------------------------------------------- end-to-end fixtures
+# The aibc binary against the fake ARM and a real Azurite (tests/python/e2e.py).
+
+
+@pytest.fixture(scope="session")
+def e2e_ca(tmp_path_factory) -> Path:
+    import e2e
+    ca_dir = tmp_path_factory.mktemp("ca")
+    e2e.make_ca(ca_dir)
+    return ca_dir
+
+
+@pytest.fixture(scope="session")
+def azurite(e2e_ca, tmp_path_factory, specs_dir):
+    import e2e
+    server = e2e.start_azurite(e2e_ca, tmp_path_factory.mktemp("azurite"))
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def aibc_bin() -> Path:
+    import e2e
+    return e2e.aibc_binary()
+
+
+@pytest.fixture
+def make_env(azurite, e2e_ca, aibc_bin, tmp_path, specs_dir):
+    """`make_env(scenario)` starts a fake ARM (stopped after the test) and returns an e2e.Env."""
+    import e2e
+    from fake_arm import FakeArm
+    started = []
+
+    def make(scenario: dict | None = None) -> "e2e.Env":
+        fake = FakeArm(tmp_path / f"fake{len(started)}", scenario or e2e.example_scenario(),
+                       blob_endpoint=azurite.endpoint, ca_dir=e2e_ca)
+        env = e2e.Env(aibc_bin, fake, tmp_path)
+        started.append(env)
+        return env
+
+    yield make
+    for env in started:
+        env.fake.stop()

@@ -94,6 +94,7 @@ async fn follow_inner(
     let image = target.image.clone();
     let mut schedule = Schedule::default();
     let mut last: Option<RunStatus> = None;
+    let mut seen: Seen = Vec::new();
     let mut first_wait = match &start {
         // The service's interval from the run's 202: the first read comes after it.
         Start::Started { retry_after, .. } => Some(schedule.next(false, None, *retry_after)),
@@ -137,6 +138,12 @@ async fn follow_inner(
         {
             break (template, s.clone());
         }
+        let mut changed = changed;
+        if status.as_ref().and_then(|s| s.sub_state.as_deref()).is_some_and(|s| s.eq_ignore_ascii_case("Distributing"))
+        {
+            let planned = planned_versions(&template);
+            changed |= read_replication(session, &planned, &mut seen, &image, render).await?.1;
+        }
         let wait = schedule.next(changed, status.as_ref().and_then(|s| s.sub_state.as_deref()), retry_after);
         if let Some(code) = sleep_within(options.timeout, began, wait, &image, render).await {
             return Ok(code);
@@ -150,11 +157,17 @@ async fn follow_inner(
 
     let mut state = status.state.clone();
     let mut message = status.message.clone();
+    if state == RunState::Failed && status.sub_state.as_deref().is_some_and(|s| s.eq_ignore_ascii_case("Distributing"))
+    {
+        // Distribution failed: the regions say where.
+        let planned = planned_versions(&template);
+        read_replication(session, &planned, &mut seen, &image, render).await?;
+    }
     if state == RunState::Failed {
         report_failure(session, &template, &status, options, &image, render).await;
     }
     if matches!(state, RunState::Succeeded | RunState::PartiallySucceeded) {
-        match replication(session, &outputs, options.timeout, began, &image, render).await? {
+        match replication(session, &outputs, &mut seen, options.timeout, began, &image, render).await? {
             Replicated::Done => {}
             Replicated::Failed(region) => {
                 state = RunState::PartiallySucceeded;
@@ -261,47 +274,85 @@ enum Replicated {
     TimedOut(i32),
 }
 
+type Seen = Vec<(String, RegionReplication)>;
+
+/// One look at each gallery version's replication; emits the regions that changed.
+/// Returns (every region done, anything changed, a failed region, Retry-After).
+async fn read_replication(
+    session: &Session,
+    versions: &[String],
+    seen: &mut Seen,
+    image: &str,
+    render: Renderer<'_>,
+) -> Result<(bool, bool, Option<String>, Option<Duration>)> {
+    let (mut all_done, mut changed, mut failed, mut retry) = (true, false, None, None);
+    for id in versions {
+        let path = format!("{id}?$expand=ReplicationStatus");
+        let r = match session.arm.send(azure_core::http::Method::Get, &path, Some(api::COMPUTE_GALLERY), None).await {
+            Ok(r) => r,
+            // Not created yet: AIB makes the version when distribution starts.
+            Err(e) if e.is_not_found() => {
+                all_done = false;
+                continue;
+            }
+            Err(e) => return Err(e),
+        };
+        retry = retry.or(r.retry_after);
+        for region in replication_of(&r.body) {
+            let before = seen.iter().position(|(v, s)| v == id && s.region == region.region);
+            if before.is_none_or(|i| seen[i].1 != region) {
+                changed = true;
+                emit(
+                    render,
+                    Event::Replication { image: image.into(), version_id: id.clone(), region: region.clone() },
+                );
+                match before {
+                    Some(i) => seen[i].1 = region.clone(),
+                    None => seen.push((id.clone(), region.clone())),
+                }
+            }
+            if region.failed() && failed.is_none() {
+                failed = Some(region.region.clone());
+            }
+            all_done &= region.done();
+        }
+    }
+    Ok((all_done, changed, failed, retry))
+}
+
+/// Gallery versions a template publishes under a fixed name (`…/versions/1.2.3`): readable
+/// while AIB distributes, before the run outputs exist.
+fn planned_versions(template: &Value) -> Vec<String> {
+    template
+        .pointer("/properties/distribute")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter(|d| d.get("type").and_then(Value::as_str) == Some("SharedImage"))
+        .filter_map(|d| d.get("galleryImageId").and_then(Value::as_str))
+        .filter(|id| id.to_ascii_lowercase().contains("/versions/"))
+        .map(str::to_string)
+        .collect()
+}
+
 /// Follows every gallery version the run published until each target region is Completed,
 /// or one Failed.
 async fn replication(
     session: &Session,
     outputs: &[RunOutput],
+    seen: &mut Seen,
     timeout: Option<Duration>,
     began: Instant,
     image: &str,
     render: Renderer<'_>,
 ) -> Result<Replicated> {
-    let versions: Vec<&str> =
-        outputs.iter().filter(|o| !o.failed()).filter_map(RunOutput::gallery_version_id).collect();
-    let mut seen: Vec<(String, RegionReplication)> = Vec::new();
+    let versions: Vec<String> =
+        outputs.iter().filter(|o| !o.failed()).filter_map(RunOutput::gallery_version_id).map(str::to_string).collect();
     let mut schedule = Schedule::default();
     loop {
-        let mut all_done = true;
-        let mut changed = false;
-        let mut retry = None;
-        for id in &versions {
-            let path = format!("{id}?$expand=ReplicationStatus");
-            let r = session.arm.send(azure_core::http::Method::Get, &path, Some(api::COMPUTE_GALLERY), None).await?;
-            retry = retry.or(r.retry_after);
-            for region in replication_of(&r.body) {
-                let key = (id.to_string(), region.region.clone());
-                let before = seen.iter().position(|(v, s)| *v == key.0 && s.region == key.1);
-                if before.is_none_or(|i| seen[i].1 != region) {
-                    changed = true;
-                    emit(
-                        render,
-                        Event::Replication { image: image.into(), version_id: id.to_string(), region: region.clone() },
-                    );
-                    match before {
-                        Some(i) => seen[i].1 = region.clone(),
-                        None => seen.push((key.0.clone(), region.clone())),
-                    }
-                }
-                if region.failed() {
-                    return Ok(Replicated::Failed(region.region));
-                }
-                all_done &= region.done();
-            }
+        let (all_done, changed, failed, retry) = read_replication(session, &versions, seen, image, render).await?;
+        if let Some(region) = failed {
+            return Ok(Replicated::Failed(region));
         }
         if all_done {
             return Ok(Replicated::Done);
@@ -331,7 +382,8 @@ fn write_metadata(
         outputs,
     };
     let m = metadata::build(&facts, Provenance::from_env(&|n| std::env::var(n).ok()));
-    if let Some(v) = &m.image_version {
+    // A version AIB chose (Latest/Source schemes) is only known now.
+    if let (None, Some(v)) = (&target.image_version, &m.image_version) {
         emit(render, Event::Version { image: target.image.clone(), version: v.clone() });
     }
     let text = serde_json::to_string_pretty(&m).expect("serializes") + "\n";

@@ -169,7 +169,8 @@ pub fn replication_of(version: &Value) -> Vec<RegionReplication> {
         .flatten()
         .filter_map(|r| {
             Some(RegionReplication {
-                region: r.get("regionName").and_then(Value::as_str)?.to_string(),
+                // `region` per the 2025-03-03 spec; `regionName` is tolerated.
+                region: r.get("region").or_else(|| r.get("regionName")).and_then(Value::as_str)?.to_string(),
                 state: r.get("state").and_then(Value::as_str).unwrap_or("Unknown").to_string(),
                 progress: r.get("progress").and_then(Value::as_u64).unwrap_or(0).min(100) as u8,
                 details: r.get("details").and_then(Value::as_str).filter(|d| !d.is_empty()).map(str::to_string),
@@ -225,7 +226,7 @@ mod tests {
     fn replication_lists_target_regions_not_yet_reported() {
         let v = json!({"properties": {
             "publishingProfile": {"targetRegions": [{"name": "West Europe"}, {"name": "North Europe"}]},
-            "replicationStatus": {"summary": [{"regionName": "West Europe", "state": "Completed", "progress": 100}]}}});
+            "replicationStatus": {"summary": [{"region": "West Europe", "state": "Completed", "progress": 100}]}}});
         let r = replication_of(&v);
         assert_eq!(r.len(), 2);
         assert!(r[0].done());

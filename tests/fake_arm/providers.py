@@ -271,10 +271,15 @@ def start_replication(svc, res: Resource, spec: dict) -> None:
     """Per-region replication that completes after `polls` observations (scenario
     "replication": {"polls": n, "regions": {"northeurope": "Failed"}})."""
     polls = int(spec.get("polls", 1))
-    outcome = {norm_location(k): v for k, v in spec.get("regions", {}).items()}
-    res.private["replication"] = {
-        r["name"]: {"left": polls, "total": max(polls, 1), "final": outcome.get(norm_location(r["name"]), "Completed")}
-        for r in res.properties["publishingProfile"]["targetRegions"]}
+    # A region's value is its final state ("Failed"), or {"polls": n, "final": state} for a
+    # region that lags (or fails) after its own number of observations.
+    regions = {norm_location(k): (v if isinstance(v, dict) else {"final": v}) for k, v in spec.get("regions", {}).items()}
+    state = {}
+    for r in res.properties["publishingProfile"]["targetRegions"]:
+        own = regions.get(norm_location(r["name"]), {})
+        n = int(own.get("polls", polls))
+        state[r["name"]] = {"left": n, "total": max(n, 1), "final": own.get("final", "Completed")}
+    res.private["replication"] = state
     tick_replication(res, advance=False)
 
 

@@ -2,6 +2,7 @@
 # Benchmarks, reported as ratios against baselines measured in the same run.
 #  1. Process level: `aibc compile` of a typical spec vs. a process that only reads it.
 #  2. In process (criterion): compile vs. read+parse, and 1,000 specs.
+#  3. Run tracking (scripts/bench/track.py): ARM reads and detection delay vs. a fixed poll.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 spec=examples/windows-2022-iis/image.yaml
@@ -22,3 +23,8 @@ print(f"process: read-only floor {floor*1e3:.2f} ms, aibc compile {aibc*1e3:.2f}
 PY
 cargo bench --quiet --bench compile -- --noplot 2>&1 | grep -E "^(typical|1000)|time:" 
 rm -rf "$out"
+
+# 3. Following a build (`aibc run`) against the fake ARM with scripted durations, against a
+#    fixed 30-second poll measured in the same run; then 50 images in one process.
+py=$(scripts/py-env.sh | tail -n 1)
+"$py" scripts/bench/track.py --images 50

@@ -18,11 +18,12 @@ use crate::track::report::{self, Event, Render};
 #[derive(Debug, Clone, clap::Args)]
 pub struct Which {
     /// The spec file (its images' current templates are found through their deployments).
-    #[arg(required_unless_present = "template")]
+    #[arg(required_unless_present = "templates")]
     pub spec: Option<PathBuf>,
-    /// An image template's resource ID, instead of a spec.
-    #[arg(long, value_name = "ID", conflicts_with = "spec")]
-    pub template: Option<String>,
+    /// An image template's resource ID, instead of a spec (repeatable: one process follows
+    /// many builds).
+    #[arg(long = "template", value_name = "ID", conflicts_with = "spec")]
+    pub templates: Vec<String>,
     #[command(flatten)]
     pub azure: AzureArgs,
     /// `json`: one JSON object per event on standard output.
@@ -77,14 +78,17 @@ pub struct LogsArgs {
 
 /// The templates to act on: the spec's images' current ones, or `--template`.
 async fn targets(session: &Session, which: &Which, images: &[Loaded]) -> Result<Vec<Target>, i32> {
-    if let Some(id) = &which.template {
-        let name = id.rsplit('/').next().unwrap_or(id).to_string();
-        return Ok(vec![Target {
-            image: name,
-            template_id: id.clone(),
-            spec_hash: String::new(),
-            image_version: None,
-        }]);
+    if !which.templates.is_empty() {
+        return Ok(which
+            .templates
+            .iter()
+            .map(|id| Target {
+                image: id.rsplit('/').next().unwrap_or(id).to_string(),
+                template_id: id.clone(),
+                spec_hash: String::new(),
+                image_version: None,
+            })
+            .collect());
     }
     let mut out = Vec::new();
     for loaded in images {

@@ -47,6 +47,9 @@ pub enum Start {
 
 pub type Renderer<'a> = &'a RefCell<Box<dyn Render>>;
 
+/// While distributing, the template is read every this many rounds of version reads.
+const TEMPLATE_EVERY: u32 = 5;
+
 fn emit(r: Renderer<'_>, e: Event) {
     r.borrow_mut().event(&e);
 }
@@ -138,13 +141,26 @@ async fn follow_inner(
         {
             break (template, s.clone());
         }
-        let mut changed = changed;
-        if status.as_ref().and_then(|s| s.sub_state.as_deref()).is_some_and(|s| s.eq_ignore_ascii_case("Distributing"))
-        {
-            let planned = planned_versions(&template);
-            changed |= read_replication(session, &planned, &mut seen, &image, render).await?.1;
+        let sub_state = status.as_ref().and_then(|s| s.sub_state.clone());
+        let mut wait = schedule.next(changed, sub_state.as_deref(), retry_after);
+        let planned = planned_versions(&template);
+        if sub_state.as_deref().is_some_and(|s| s.eq_ignore_ascii_case("Distributing")) && !planned.is_empty() {
+            // While AIB distributes, what changes is replication: read the versions, and the
+            // template again only once they are done (or failed), or every few rounds in
+            // case the run ends some other way.
+            for round in 1.. {
+                if let Some(code) = sleep_within(options.timeout, began, wait, &image, render).await {
+                    return Ok(code);
+                }
+                let (done, changed, failed, retry) =
+                    read_replication(session, &planned, &mut seen, &image, render).await?;
+                wait = schedule.next(changed, sub_state.as_deref(), retry.or(retry_after));
+                if done || failed.is_some() || round % TEMPLATE_EVERY == 0 {
+                    break;
+                }
+            }
+            continue;
         }
-        let wait = schedule.next(changed, status.as_ref().and_then(|s| s.sub_state.as_deref()), retry_after);
         if let Some(code) = sleep_within(options.timeout, began, wait, &image, render).await {
             return Ok(code);
         }
@@ -348,6 +364,14 @@ async fn replication(
 ) -> Result<Replicated> {
     let versions: Vec<String> =
         outputs.iter().filter(|o| !o.failed()).filter_map(RunOutput::gallery_version_id).map(str::to_string).collect();
+    // Already seen complete while AIB distributed: nothing to read again.
+    let known_done = |v: &String| {
+        let regions: Vec<_> = seen.iter().filter(|(id, _)| id.eq_ignore_ascii_case(v)).collect();
+        !regions.is_empty() && regions.iter().all(|(_, r)| r.done())
+    };
+    if versions.iter().all(known_done) {
+        return Ok(Replicated::Done);
+    }
     let mut schedule = Schedule::default();
     loop {
         let (all_done, changed, failed, retry) = read_replication(session, &versions, seen, image, render).await?;

@@ -309,6 +309,10 @@ class RunSim:
         self._write("Running", self.steps[0], "")
 
     def _new_countdown(self) -> Countdown:
+        # "durations": {"Customizing": 40, ...} seconds per sub-state (scripted build timing).
+        durations = self.spec.get("durations") or {}
+        if self.step in durations:
+            return Countdown(self.svc.clock, {"seconds": durations[self.step]})
         if "seconds_per_step" in self.spec:
             return Countdown(self.svc.clock, {"seconds": self.spec["seconds_per_step"]})
         return Countdown(self.svc.clock, {"polls": int(self.spec.get("polls_per_step", 1))})

@@ -279,6 +279,11 @@ def start_replication(svc, res: Resource, spec: dict) -> None:
         own = regions.get(norm_location(r["name"]), {})
         n = int(own.get("polls", polls))
         state[r["name"]] = {"left": n, "total": max(n, 1), "final": own.get("final", "Completed")}
+        # {"seconds": s}: replication takes that long on the fake clock, however often it is read.
+        seconds = own.get("seconds", spec.get("seconds"))
+        if seconds is not None:
+            state[r["name"]].update({"left": 1, "total": 1, "until": svc.clock.now() + float(seconds), "clock": svc.clock,
+                                     "span": float(seconds)})
     res.private["replication"] = state
     tick_replication(res, advance=False)
 
@@ -288,7 +293,9 @@ def tick_replication(res: Resource, advance: bool = True) -> None:
     if not rep:
         return
     for state in rep.values():
-        if advance and state["left"] > 0:
+        if "until" in state:
+            state["left"] = 1 if state["clock"].now() < state["until"] else 0
+        elif advance and state["left"] > 0:
             state["left"] -= 1
     if all(s["left"] == 0 for s in rep.values()) and res.properties.get("provisioningState") == "Creating":
         failed = any(s["final"] == "Failed" for s in rep.values())
@@ -304,7 +311,10 @@ def replication_status(res: Resource) -> dict:
     rep = res.private.get("replication") or {}
     summary = []
     for region, s in rep.items():
-        if s["left"] > 0:
+        if "until" in s and s["left"] > 0:
+            done = 1 - max(0.0, s["until"] - s["clock"].now()) / max(s["span"], 0.001)
+            summary.append({"region": region, "state": "Replicating", "details": "", "progress": int(100 * done)})
+        elif s["left"] > 0:
             progress = int(100 * (s["total"] - s["left"]) / s["total"])
             summary.append({"region": region, "state": "Replicating", "details": "", "progress": progress})
         elif s["final"] == "Failed":

@@ -23,6 +23,8 @@ use crate::spec::ImageSpec;
 pub const INPUT_HASH_TAG: &str = "aibc.inputHash";
 /// The same without the image version, to recognise a template that only waits for its build.
 pub const CONTENT_HASH_TAG: &str = "aibc.contentHash";
+/// On a first-phase deployment: the template the image had before.
+pub const PREVIOUS_TEMPLATE_TAG: &str = "aibc.previousTemplate";
 
 #[derive(Debug, Clone, Default)]
 pub struct Options {
@@ -176,12 +178,35 @@ pub async fn deploy<'v>(
         return Ok(Deployed { deployment: name, template_name, template_id, image_version, changed: false, uploaded });
     }
 
+    // --replace is refused before anything is written while a build runs on an old template,
+    // so a refused deploy leaves that build as it was (and `status`/`cancel` still find it).
+    if options.replace {
+        for t in templates_of(session, rg, &image.spec.name).await? {
+            if is_running(&t) {
+                let n = t.get("name").and_then(Value::as_str).unwrap_or_default();
+                return Err(Error::Local(format!(
+                    "a build is running on {n}: wait for it (`aibc status`) or cancel it (`aibc cancel`) before --replace"
+                )));
+            }
+        }
+    }
+    let previous_template = previous.as_ref().and_then(|d| template_of(d).ok()).map(|(_, id)| id);
+
     // Phase 1: everything but the template.
     let mut phase1 = phase2.clone();
     phase1.insert("deployImageTemplate".into(), json!({"value": false}));
     let phase1_hash = input_hash(&image.template, &phase1);
     out.say(&format!("{name}: deploying identity, roles, storage and gallery"));
-    let first = put_deployment(session, &deployment_path, image, &phase1, &phase1_hash, &content_hash).await?;
+    let first = put_deployment(
+        session,
+        &deployment_path,
+        image,
+        &phase1,
+        &phase1_hash,
+        &content_hash,
+        previous_template.as_deref(),
+    )
+    .await?;
     let uploaded = upload_artifacts(session, image, &outputs_of(&first), out).await?;
 
     let new_roles = created_role_assignments(session, &deployment_path).await.unwrap_or(0);
@@ -203,7 +228,7 @@ pub async fn deploy<'v>(
     out.say(&format!("{name}: deploying the image template"));
     let mut attempt = 0;
     let second = loop {
-        match put_deployment(session, &deployment_path, image, &phase2, &full_hash, &content_hash).await {
+        match put_deployment(session, &deployment_path, image, &phase2, &full_hash, &content_hash, None).await {
             Ok(d) => break d,
             Err(e) if attempt < 4 && failure::is_authorization_race(session, &deployment_path, &e).await => {
                 attempt += 1;
@@ -321,10 +346,17 @@ async fn put_deployment(
     params: &Map<String, Value>,
     hash: &str,
     content_hash: &str,
+    previous_template: Option<&str>,
 ) -> Result<Value> {
+    let mut tags = json!({INPUT_HASH_TAG: hash, CONTENT_HASH_TAG: content_hash, "aibc.image": image.spec.name});
+    // Phase 1 has no template outputs; the tag keeps the current template findable until
+    // phase 2 replaces it (a failed or interrupted deploy must not hide a running build).
+    if let Some(id) = previous_template {
+        tags[PREVIOUS_TEMPLATE_TAG] = json!(id);
+    }
     let body = json!({
         "properties": {"mode": "Incremental", "template": image.template, "parameters": params},
-        "tags": {INPUT_HASH_TAG: hash, CONTENT_HASH_TAG: content_hash, "aibc.image": image.spec.name},
+        "tags": tags,
     });
     match session.arm.put(path, api::RESOURCES, &body).await {
         Ok(d) => Ok(d),
@@ -353,9 +385,16 @@ fn template_of(deployment: &Value) -> Result<(String, String)> {
 pub async fn current(session: &Session, rg: &str, image: &str) -> Result<Option<Current>> {
     let path = format!("{}/providers/Microsoft.Resources/deployments/{}", session.rg_path(rg), deployment_name(image));
     let Some(d) = session.arm.get(&path, api::RESOURCES).await? else { return Ok(None) };
-    let Ok((template_name, template_id)) = template_of(&d) else { return Ok(None) };
-    let image_version =
-        d.pointer("/properties/parameters/imageVersion/value").and_then(Value::as_str).map(str::to_string);
+    let ((template_name, template_id), image_version) = match template_of(&d) {
+        Ok(t) => {
+            (t, d.pointer("/properties/parameters/imageVersion/value").and_then(Value::as_str).map(str::to_string))
+        }
+        // The parameters are the unfinished deploy's, not the previous template's.
+        Err(_) => match d.pointer(&format!("/tags/{PREVIOUS_TEMPLATE_TAG}")).and_then(Value::as_str) {
+            Some(id) => ((id.rsplit('/').next().unwrap_or(id).to_string(), id.to_string()), None),
+            None => return Ok(None),
+        },
+    };
     Ok(Some(Current { template_name, template_id, image_version }))
 }
 

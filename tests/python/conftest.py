@@ -73,4 +73,11 @@ def make_env(azurite, e2e_ca, aibc_bin, tmp_path, specs_dir):
 
     yield make
     for env in started:
+        issued = env.fake.issued()
+        E2E_TRANSCRIPT.append(("\n".join(env.outputs), issued["tokens"] + issued["secrets"]))
         env.fake.stop()
+
+
+# Everything the binary printed in the e2e tests, with what each fake issued; checked by
+# test_e2e_zz_leaks.py, which runs after the other e2e files.
+E2E_TRANSCRIPT: list[tuple[str, list[str]]] = []

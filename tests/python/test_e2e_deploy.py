@@ -182,3 +182,24 @@ def test_nothing_secret_is_ever_printed(env):
         # Nor a recognisable piece of a JWT (its signature).
         if s.count(".") == 2:
             assert s.rsplit(".", 1)[1] not in printed
+
+
+def test_replace_refuses_while_building_then_deletes_the_old_template(make_env, tmp_path):
+    env = make_env(e2e.example_scenario(retry_after=0, lro={"default": {"polls": 1, "retry_after": 0}},
+                                        runs={"default": {"polls_per_step": 50}}))
+    e2e.seed_example_prerequisites(env)
+    spec = unique_copy(tmp_path, "ubuntu-2404-apt")
+    first = deploy(env, spec, "rg-replace", "--image-version", "1.0.0")
+    assert first.code == 0, first.output
+    old = re.search(r"image template (\S+) is ready", first.stderr).group(1)
+    assert env.aibc("run", str(spec), "-g", "rg-replace", "--no-wait").code == 0
+    refused = deploy(env, spec, "rg-replace", "--image-version", "1.0.1", "--replace")
+    assert refused.code == 1 and "a build is running on" in refused.stderr, refused.output
+    assert env.aibc("cancel", str(spec), "-g", "rg-replace").code == 0
+    replaced = deploy(env, spec, "rg-replace", "--image-version", "1.0.1", "--replace")
+    assert replaced.code == 0, replaced.output
+    assert f"deleting the older image template {old}" in replaced.stderr
+    listed = env.get(f"/subscriptions/{env.subscription}/resourceGroups/rg-replace/providers/"
+                     "Microsoft.VirtualMachineImages/imageTemplates", "2025-10-01")
+    new = re.search(r"image template (\S+) is ready", replaced.stderr).group(1)
+    assert [t["name"] for t in listed["value"]] == [new]

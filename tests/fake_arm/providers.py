@@ -589,11 +589,12 @@ def _ci(value: Any) -> Any:
 
 def registry() -> dict[str, Handler]:
     from .aib import ImageTemplates, Triggers  # noqa: WPS433 (import cycle: aib uses providers)
+    from .compute import NetworkInterfaces, VirtualMachines  # noqa: WPS433
 
     handlers: list[Handler] = [
         UserAssignedIdentities(), Galleries(), GalleryImages(), GalleryImageVersions(), ManagedImages(),
         StorageAccounts(), StorageBlobServices(), StorageContainers(), RoleDefinitions(), RoleAssignments(),
-        ImageTemplates(), Triggers(),
+        ImageTemplates(), Triggers(), NetworkInterfaces(), VirtualMachines(),
         Generic("Microsoft.Network/virtualNetworks", ["2024-10-01", "2024-07-01", "2024-05-01", "2024-03-01",
                                                       "2024-01-01", "2023-11-01", "2023-09-01", "2023-05-01"]),
         Generic("Microsoft.Network/virtualNetworks/subnets", ["2024-10-01", "2024-07-01", "2024-05-01",

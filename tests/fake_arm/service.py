@@ -388,6 +388,12 @@ class Service:
             if tail.lower() == "run":
                 self._on_run_started(res, run)
             return self._new_operation(res.id, rid.namespace, rid.full_type, tail.lower(), step, accepted=True)
+        if isinstance(result, dict) and "_lro_result" in result:
+            response = self._new_operation(res.id, rid.namespace, rid.full_type, tail.lower(),
+                                           lambda: ("Succeeded", None), location_style=True)
+            op_id = response.headers["Location"].rsplit("/", 2)[-2]
+            self.store.operations[op_id].result = result["_lro_result"]
+            return response
         return Response(200, result)
 
     def _on_run_started(self, res: Resource, run) -> None:

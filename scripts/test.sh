@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
-# The whole test suite, as CI runs it. Installs what the tests need (a Python venv with
-# the Bicep parser and JSON Schema validator from PyPI) by itself, then runs:
+# The whole test suite, as CI runs it. Installs what the tests need by itself (a Python venv
+# with the Bicep parser, JSON Schema validator and YAML library from PyPI; Azurite from npm),
+# then runs:
 #   style (rustfmt, clippy) → Rust tests (unit, golden, bad input, properties) →
-#   Python checks of the generated templates (ARM schema, Bicep ≡ ARM).
+#   Python: generated templates (ARM schema, Bicep ≡ ARM), library scripts, pipelines, and the
+#   binary end to end against the fake ARM and Azurite (deploy, run, smoke-test).
 # Azure specs for the schema checks come from $AIBC_AZURE_SPECS or ../shared/azure-specs.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -21,5 +23,5 @@ cargo test --all-targets --quiet 2>&1 | tee target/cargo-test.log
 step "python environment"
 py=$(scripts/py-env.sh | tail -n 1)
 
-step "generated templates: ARM schema and Bicep/ARM equivalence"
+step "Python checks and end-to-end tests (fake ARM + Azurite)"
 "$py" -m pytest -q tests/python

@@ -451,15 +451,18 @@ fn hex_sha256(bytes: &[u8]) -> String {
     Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
 }
 
-/// How many role assignments the last deployment created (not just confirmed).
+/// How many role assignments the last deployment created (not just confirmed). ARM calls
+/// every PUT of a deployment "Create"; the status code tells: 201 Created for a new resource,
+/// 200 OK for one that was there.
 async fn created_role_assignments(session: &Session, deployment_path: &str) -> Result<usize> {
     let ops = failure::all_operations(session, deployment_path).await?;
     Ok(ops
         .iter()
         .filter(|op| {
-            op.pointer("/properties/targetResource/resourceType").and_then(Value::as_str)
-                == Some("Microsoft.Authorization/roleAssignments")
-                && op.pointer("/properties/provisioningOperation").and_then(Value::as_str) == Some("Create")
+            op.pointer("/properties/targetResource/resourceType")
+                .and_then(Value::as_str)
+                .is_some_and(|t| t.eq_ignore_ascii_case("Microsoft.Authorization/roleAssignments"))
+                && op.pointer("/properties/statusCode").and_then(Value::as_str) == Some("Created")
         })
         .count())
 }

@@ -203,3 +203,19 @@ def test_replace_refuses_while_building_then_deletes_the_old_template(make_env, 
                      "Microsoft.VirtualMachineImages/imageTemplates", "2025-10-01")
     new = re.search(r"image template (\S+) is ready", replaced.stderr).group(1)
     assert [t["name"] for t in listed["value"]] == [new]
+
+
+def test_new_role_assignments_get_time_to_propagate(env):
+    r = env.aibc("deploy", "examples/ubuntu-2404-apt/image.yaml", "-g", "rg-roles", "--role-wait", "1s")
+    assert r.code == 0, r.output
+    assert re.search(r"\d+ new role assignment\(s\): waiting 1 s for them to propagate", r.stderr), r.stderr
+    # The template comes after the wait: its PUT is the last deployment write.
+    writes = [q["path"] for q in env.requests() if q.get("source") == "deployment" and q["status"] < 400]
+    roles = [i for i, p in enumerate(writes) if "/roleAssignments/" in p]
+    template = [i for i, p in enumerate(writes) if "/imageTemplates/" in p]
+    assert roles and template and max(roles) < min(template)
+    # A second deploy creates no role assignment, so it does not wait.
+    again = env.aibc("deploy", "examples/ubuntu-2404-apt/image.yaml", "-g", "rg-roles", "--role-wait", "1s", "--force",
+                     "--image-version", re.search(r"image version (\S+):", r.stderr).group(1))
+    assert again.code == 0, again.output
+    assert "waiting" not in again.stderr

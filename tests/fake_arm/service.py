@@ -248,7 +248,8 @@ class Service:
         if not version:
             raise errors.missing_api_version()
         if version not in handler.versions:
-            raise errors.no_registered_provider(location or "westeurope", version, rtype, handler.versions)
+            raise errors.no_registered_provider(providers.norm_location(location or "westeurope"), version, rtype,
+                                                handler.versions, sorted(providers.REGIONS))
         return handler
 
     def _rid_of(self, parsed: ids.ParsedPath, drop_tail: bool) -> ids.Rid:

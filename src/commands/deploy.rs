@@ -6,13 +6,13 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 
-use super::{AzureArgs, Loaded, block_on, connect, fail, say, set_pipeline_variable};
+use super::{AzureArgs, Loaded, Output, block_on, connect, fail, say, set_pipeline_variable};
 use crate::azure::{Error, Result, Session, api};
 use crate::deploy::{self, Image, Options, param_env_name};
 use crate::exit;
 use crate::params::has_references;
-use crate::spec::Distribution;
 use crate::spec::ImageSpec;
+use crate::spec::{Distribution, GalleryDistribution};
 use crate::version::{self, Scheme};
 
 #[derive(Debug, Clone, clap::Args)]
@@ -45,12 +45,6 @@ pub struct DeployArgs {
     /// Print the result as JSON on standard output.
     #[arg(long, value_enum, default_value_t = Output::Text)]
     pub output: Output,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum Output {
-    Text,
-    Json,
 }
 
 #[derive(Debug, Clone, clap::Args)]
@@ -172,22 +166,29 @@ async fn deploy_all(args: DeployArgs, images: Vec<Loaded>, params: BTreeMap<Stri
     exit::SUCCESS
 }
 
+/// The image definition a gallery distribution publishes to: its own `imageId`, the spec's
+/// gallery `imageId`, or the definition the spec creates in `rg`. `None` when the id
+/// depends on a deploy-time parameter.
+pub fn definition_id(session: &Session, spec: &ImageSpec, g: &GalleryDistribution, rg: &str) -> Option<String> {
+    let id = match (&g.image_id, spec.gallery.as_ref()) {
+        (Some(id), _) => id.clone(),
+        (None, Some(gallery)) if gallery.image_id.is_some() => gallery.image_id.clone()?,
+        (None, Some(gallery)) => {
+            let name = gallery.name.as_deref()?;
+            let image = gallery.image.as_ref().and_then(|i| i.name.as_deref()).unwrap_or(&spec.name);
+            format!("{}/providers/Microsoft.Compute/galleries/{name}/images/{image}", session.rg_path(rg))
+        }
+        (None, None) => return None,
+    };
+    (!has_references(&id)).then_some(id)
+}
+
 /// The image definition a spec's deploy-time version scheme publishes to, and the scheme.
 pub fn versioned_definition(session: &Session, spec: &ImageSpec, rg: &str) -> Option<(String, Scheme)> {
     spec.distribute.iter().find_map(|d| {
         let Distribution::Gallery(g) = d else { return None };
         let scheme = Scheme::of(g.version.as_ref()?)?;
-        let id = match (&g.image_id, spec.gallery.as_ref()) {
-            (Some(id), _) => id.clone(),
-            (None, Some(gallery)) if gallery.image_id.is_some() => gallery.image_id.clone()?,
-            (None, Some(gallery)) => {
-                let name = gallery.name.as_deref()?;
-                let image = gallery.image.as_ref().and_then(|i| i.name.as_deref()).unwrap_or(&spec.name);
-                format!("{}/providers/Microsoft.Compute/galleries/{name}/images/{image}", session.rg_path(rg))
-            }
-            (None, None) => return None,
-        };
-        (!has_references(&id)).then_some((id, scheme))
+        Some((definition_id(session, spec, g, rg)?, scheme))
     })
 }
 
@@ -213,25 +214,14 @@ async fn next_version(session: &Session, spec: &ImageSpec, rg: &str) -> Result<O
 }
 
 pub fn clean(args: CleanArgs) -> i32 {
-    let images = match super::load(&args.spec, args.azure.library.as_deref(), &args.azure.images) {
-        Ok(i) => i,
-        Err(code) => return code,
-    };
-    block_on(
-        async move {
-            let session = match connect(&args.azure).await {
-                Ok(s) => s,
-                Err(code) => return code,
-            };
-            for loaded in &images {
-                if let Err(e) =
-                    deploy::clean(&session, &args.azure.resource_group, &loaded.spec.name, args.dry_run, &say).await
-                {
-                    return fail(&e);
-                }
-            }
-            exit::SUCCESS
-        },
+    let (rg, dry_run) = (args.azure.resource_group.clone(), args.dry_run);
+    super::for_each_image(
+        &args.spec,
+        &args.azure,
         "deletions already sent go on in Azure; `aibc clean` again finishes the rest",
+        move |session, loaded| {
+            let rg = rg.clone();
+            Box::pin(async move { deploy::clean(session, &rg, &loaded.spec.name, dry_run, &say).await.map(|_| ()) })
+        },
     )
 }

@@ -63,6 +63,13 @@ impl AzureArgs {
     }
 }
 
+/// How a command prints its result: human lines on standard error, or JSON on standard output.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Output {
+    Text,
+    Json,
+}
+
 /// Progress goes to standard error, one redacted line at a time, so standard output stays
 /// for results (JSON, pipeline variables).
 pub fn say(line: &str) {
@@ -131,6 +138,38 @@ pub fn load(spec_path: &Path, library: Option<&Path>, only: &[String]) -> Result
         return Err(exit::USAGE);
     }
     Ok(out)
+}
+
+/// The future a per-image step returns (see `for_each_image`).
+pub type Step<'a> = std::pin::Pin<Box<dyn std::future::Future<Output = crate::azure::Result<()>> + 'a>>;
+
+/// Loads the spec, signs in, and runs `step` for each image in turn; the first Azure error
+/// ends it with its exit code.
+pub fn for_each_image(
+    spec: &Path,
+    azure: &AzureArgs,
+    on_interrupt: &str,
+    step: impl for<'a> Fn(&'a Session, &'a Loaded) -> Step<'a>,
+) -> i32 {
+    let images = match load(spec, azure.library.as_deref(), &azure.images) {
+        Ok(i) => i,
+        Err(code) => return code,
+    };
+    block_on(
+        async {
+            let session = match connect(azure).await {
+                Ok(s) => s,
+                Err(code) => return code,
+            };
+            for loaded in &images {
+                if let Err(e) = step(&session, loaded).await {
+                    return fail(&e);
+                }
+            }
+            exit::SUCCESS
+        },
+        on_interrupt,
+    )
 }
 
 /// Prints an Azure error and gives its exit code: 3 when Azure (or Entra) said no, 1 for

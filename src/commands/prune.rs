@@ -6,10 +6,9 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use serde_json::Value;
 
-use super::{AzureArgs, block_on, connect, fail, say};
+use super::{AzureArgs, say};
 use crate::azure::{Error, Result, Session, api};
-use crate::commands::deploy::versioned_definition;
-use crate::exit;
+use crate::commands::deploy::definition_id;
 use crate::spec::{Distribution, ImageSpec};
 use crate::version::GalleryVersion;
 
@@ -85,43 +84,19 @@ pub fn decide(
 }
 
 pub fn run(args: PruneArgs) -> i32 {
-    let images = match super::load(&args.spec, args.azure.library.as_deref(), &args.azure.images) {
-        Ok(i) => i,
-        Err(code) => return code,
-    };
-    block_on(
-        async move {
-            let session = match connect(&args.azure).await {
-                Ok(s) => s,
-                Err(code) => return code,
-            };
-            for loaded in &images {
-                if let Err(e) = prune_image(&session, &loaded.spec, &args).await {
-                    return fail(&e);
-                }
-            }
-            exit::SUCCESS
-        },
-        "deletions already sent go on in Azure",
-    )
+    let own = args.clone();
+    super::for_each_image(&args.spec, &args.azure, "deletions already sent go on in Azure", move |session, loaded| {
+        let args = own.clone();
+        Box::pin(async move { prune_image(session, &loaded.spec, &args).await })
+    })
 }
 
 /// The image definition the spec publishes to (its gallery distribution).
 pub fn definition_of(session: &Session, spec: &ImageSpec, rg: &str) -> Option<String> {
-    if let Some((id, _)) = versioned_definition(session, spec, rg) {
-        return Some(id);
-    }
-    let has_gallery = spec.distribute.iter().any(|d| matches!(d, Distribution::Gallery(_)));
-    let gallery = spec.gallery.as_ref().filter(|_| has_gallery)?;
-    if let Some(id) = &gallery.image_id {
-        return Some(id.clone());
-    }
-    let image = gallery.image.as_ref().and_then(|i| i.name.as_deref()).unwrap_or(&spec.name);
-    Some(format!(
-        "{}/providers/Microsoft.Compute/galleries/{}/images/{image}",
-        session.rg_path(rg),
-        gallery.name.as_deref()?
-    ))
+    spec.distribute.iter().find_map(|d| match d {
+        Distribution::Gallery(g) => definition_id(session, spec, g, rg),
+        _ => None,
+    })
 }
 
 async fn prune_image(session: &Session, spec: &ImageSpec, args: &PruneArgs) -> Result<()> {

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use serde_json::Value;
 
-use super::{AzureArgs, Loaded, block_on, connect, fail, say};
+use super::{AzureArgs, Loaded, Output, block_on, connect, fail, say};
 use crate::azure::{Error, Session, api};
 use crate::deploy;
 use crate::exit;
@@ -29,12 +29,6 @@ pub struct Which {
     /// `json`: one JSON object per event on standard output.
     #[arg(long, value_enum, default_value_t = Output::Text)]
     pub output: Output,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum Output {
-    Text,
-    Json,
 }
 
 #[derive(Debug, Clone, clap::Args)]
@@ -113,6 +107,13 @@ async fn targets(session: &Session, which: &Which, images: &[Loaded]) -> Result<
     Ok(out)
 }
 
+/// Signs in and finds the builds to act on.
+async fn open(which: &Which, images: &[Loaded]) -> Result<(Session, Vec<Target>), i32> {
+    let session = connect(&which.azure).await?;
+    let targets = targets(&session, which, images).await?;
+    Ok((session, targets))
+}
+
 fn images_of(which: &Which) -> Result<Vec<Loaded>, i32> {
     match &which.spec {
         Some(spec) => super::load(spec, which.azure.library.as_deref(), &which.azure.images),
@@ -135,12 +136,8 @@ pub fn run(args: RunArgs) -> i32 {
 }
 
 async fn run_all(args: RunArgs, images: Vec<Loaded>) -> i32 {
-    let session = match connect(&args.which.azure).await {
-        Ok(s) => s,
-        Err(code) => return code,
-    };
-    let targets = match targets(&session, &args.which, &images).await {
-        Ok(t) => t,
+    let (session, targets) = match open(&args.which, &images).await {
+        Ok(o) => o,
         Err(code) => return code,
     };
     let render = renderer(&args.which);
@@ -242,12 +239,8 @@ pub fn status(which: Which) -> i32 {
     };
     block_on(
         async move {
-            let session = match connect(&which.azure).await {
-                Ok(s) => s,
-                Err(code) => return code,
-            };
-            let targets = match targets(&session, &which, &images).await {
-                Ok(t) => t,
+            let (session, targets) = match open(&which, &images).await {
+                Ok(o) => o,
                 Err(code) => return code,
             };
             let render = renderer(&which);
@@ -317,12 +310,8 @@ pub fn cancel(args: CancelArgs) -> i32 {
     };
     block_on(
         async move {
-            let session = match connect(&args.which.azure).await {
-                Ok(s) => s,
-                Err(code) => return code,
-            };
-            let targets = match targets(&session, &args.which, &images).await {
-                Ok(t) => t,
+            let (session, targets) = match open(&args.which, &images).await {
+                Ok(o) => o,
                 Err(code) => return code,
             };
             let render = renderer(&args.which);
@@ -368,12 +357,8 @@ pub fn logs(args: LogsArgs) -> i32 {
     };
     block_on(
         async move {
-            let session = match connect(&args.which.azure).await {
-                Ok(s) => s,
-                Err(code) => return code,
-            };
-            let targets = match targets(&session, &args.which, &images).await {
-                Ok(t) => t,
+            let (session, targets) = match open(&args.which, &images).await {
+                Ok(o) => o,
                 Err(code) => return code,
             };
             let render = renderer(&args.which);

@@ -108,6 +108,7 @@ def make_handler(svc: Service, extra: Secrets):
             form = dict(urllib.parse.parse_qsl(raw.decode()))
             svc.log({"method": "POST", "path": f"/{tenant}/oauth2/token", "query": {}, "source": "entra",
                      "body": {"grant_type": form.get("grant_type"), "client_id": form.get("client_id"),
+                              "scope": form.get("scope") or form.get("resource"),
                               "assertion": "client_assertion" in form}, "changed": None, "status": 0})
             if "client_assertion" in form:
                 return self._assertion(tenant, form)

@@ -21,7 +21,7 @@ HERE = Path(__file__).resolve().parent
 REPO = HERE.parents[1]
 sys.path.insert(0, str(REPO / "tests"))
 
-from fake_arm import FakeArm, certs  # noqa: E402
+from fake_arm import FakeArm, certs, stop_process  # noqa: E402
 
 # The subscription the examples' existing-resource ids name.
 EXAMPLES_SUBSCRIPTION = "7d1e3c52-4b8a-4f0e-9c61-2a5b8e0f3d94"
@@ -45,11 +45,7 @@ class Azurite:
     endpoint: str
 
     def stop(self) -> None:
-        self.proc.terminate()
-        try:
-            self.proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
+        stop_process(self.proc)
 
 
 def start_azurite(ca_dir: Path, work: Path) -> Azurite:

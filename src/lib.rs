@@ -15,6 +15,7 @@ pub mod docs;
 pub mod document;
 pub mod emit;
 pub mod exit;
+pub mod hbs;
 pub mod import;
 pub mod library;
 pub mod loader;

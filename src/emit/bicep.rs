@@ -7,6 +7,7 @@ use handlebars::Handlebars;
 use serde_json::json;
 
 use super::{File, GENERATOR};
+use crate::hbs::Texts;
 use crate::plan::{Expr, Module, Output, Param, Plan, Resource, RgScope};
 
 /// Templates, embedded so the binary works from any folder. The name is the module's
@@ -34,11 +35,13 @@ fn registry() -> &'static Handlebars<'static> {
         h.set_strict_mode(true);
         // Every value reaching a template is already printed (and escaped) as Bicep.
         h.register_escape_fn(handlebars::no_escape);
+        let texts = Texts::default();
+        texts.install(&mut h);
         for (name, text) in TEMPLATES {
-            h.register_template_string(name, *text).unwrap_or_else(|e| panic!("template {name}: {e}"));
+            texts.register(&mut h, name, text).unwrap_or_else(|e| panic!("template {name}: {e}"));
         }
-        h.register_partial("layout", TEMPLATES.iter().find(|(n, _)| *n == "layout").expect("layout").1)
-            .expect("layout partial");
+        let layout = TEMPLATES.iter().find(|(n, _)| *n == "layout").expect("layout").1;
+        texts.register_partial(&mut h, "layout", layout).expect("layout partial");
         h
     })
 }

@@ -52,30 +52,53 @@ impl Entry {
     }
 }
 
+/// An entry, or a built-in one not read yet: a compile reads only the manifests its spec
+/// uses (reading all 25 cost more than the rest of a one-spec compile).
+#[derive(Debug)]
+enum Slot {
+    Ready(Entry),
+    Builtin(OnceLock<Option<Entry>>),
+}
+
 #[derive(Debug, Clone, Default)]
 pub struct Library {
-    entries: BTreeMap<String, Arc<Entry>>,
+    /// Built-in entries are keyed by their folder, which is their name (a test holds that).
+    entries: BTreeMap<String, Arc<Slot>>,
     /// Shared files (`_lib/`): preludes the expansion adds, such as the secret reader.
     shared: BTreeMap<String, String>,
 }
 
 impl Library {
-    /// The embedded library, loaded once.
+    /// The embedded library. Entries are read when first asked for.
     pub fn builtin() -> &'static Library {
         static LIB: OnceLock<Library> = OnceLock::new();
         LIB.get_or_init(|| {
-            let mut sources = Sources::default();
-            // Built-in entries are checked by the test suite (`builtin_problems`), not on every
-            // run: checking parses every script template, which costs more than a compile.
-            let (lib, _diags) = load_files(
-                LIBRARY_FILES.iter().map(|(p, t)| (p.to_string(), t.to_string())),
-                Origin::Builtin,
-                Path::new("customizations"),
-                &mut sources,
-                false,
-            );
+            let mut lib = Library::default();
+            for (path, text) in LIBRARY_FILES {
+                let Some((entry, file)) = path.split_once('/') else { continue };
+                if entry == "_lib" {
+                    lib.shared.insert(file.to_string(), text.to_string());
+                } else if file == "manifest.yaml" {
+                    lib.entries.insert(entry.to_string(), Arc::new(Slot::Builtin(OnceLock::new())));
+                }
+            }
             lib
         })
+    }
+
+    /// Reads the built-in entry in folder `name`. Built-in entries are checked by the test
+    /// suite (`builtin_problems`), not on every run: checking parses every script template.
+    fn load_builtin(name: &str) -> Option<Entry> {
+        let prefix = format!("{name}/");
+        let files =
+            LIBRARY_FILES.iter().filter(|(p, _)| p.starts_with(&prefix)).map(|(p, t)| (p.to_string(), t.to_string()));
+        let (mut lib, _diags) =
+            load_files(files, Origin::Builtin, Path::new("customizations"), &mut Sources::default(), false);
+        let slot = Arc::into_inner(lib.entries.remove(name)?)?;
+        match slot {
+            Slot::Ready(e) => Some(e),
+            Slot::Builtin(_) => None,
+        }
     }
 
     /// Problems in the built-in library (for tests).
@@ -103,11 +126,14 @@ impl Library {
     }
 
     pub fn get(&self, name: &str) -> Option<&Entry> {
-        self.entries.get(name).map(Arc::as_ref)
+        match self.entries.get(name)?.as_ref() {
+            Slot::Ready(e) => Some(e),
+            Slot::Builtin(cell) => cell.get_or_init(|| Self::load_builtin(name)).as_ref(),
+        }
     }
 
     pub fn entries(&self) -> impl Iterator<Item = &Entry> {
-        self.entries.values().map(Arc::as_ref)
+        self.entries.keys().filter_map(|name| self.get(name))
     }
 
     pub fn names(&self) -> impl Iterator<Item = &str> {
@@ -175,7 +201,8 @@ fn load_files(
             diags.extend(problems);
             continue;
         }
-        lib.entries.insert(manifest.name.clone(), Arc::new(Entry { manifest, files, origin: origin.clone() }));
+        let entry = Entry { manifest, files, origin: origin.clone() };
+        lib.entries.insert(entry.manifest.name.clone(), Arc::new(Slot::Ready(entry)));
     }
     (lib, diags)
 }

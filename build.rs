@@ -5,9 +5,13 @@ use std::path::Path;
 
 fn main() {
     println!("cargo:rerun-if-changed=customizations");
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("customizations");
+    // The variable cargo sets when it runs this script, not the one it set when compiling
+    // it: a compiled build script is reused for a checkout at another path.
+    let manifest_dir = std::env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR");
+    let root = Path::new(&manifest_dir).join("customizations");
     let mut files = Vec::new();
     collect(&root, &root, &mut files);
+    assert!(!files.is_empty(), "no built-in library under {}", root.display());
     files.sort();
     let mut out = String::from(
         "/// (path relative to customizations/, contents)\npub static LIBRARY_FILES: &[(&str, &str)] = &[\n",

@@ -4,100 +4,100 @@
 //! parsing a template costs far more than rendering it, and our templates (Bicep modules,
 //! PowerShell and shell scripts) are mostly plain text: parsing them was most of what a
 //! one-spec `aibc compile` spent. Before a template is parsed, the whole lines of text
-//! between two tags move into a table and are replaced by `{{__text N}}`, a helper that
-//! writes them back verbatim. The first and last line of each stretch stay where they are,
-//! so standalone block lines (`{{#if x}}` alone on a line) and whitespace control keep
-//! exactly the meaning they have in the original; templates that use escaped mustaches
-//! or raw blocks, whose reading depends on the text around them, are parsed as they are.
+//! between two tags are replaced by a placeholder expression; once parsed, each placeholder
+//! element becomes the plain-text element the original would have had, so rendering is
+//! exactly as if nothing had happened. The first and last line of each stretch stay where
+//! they are, so standalone block lines (`{{#if x}}` alone on a line) and whitespace control
+//! keep their meaning; templates with escaped mustaches or raw blocks, whose reading depends
+//! on the text around them, are parsed as they are.
 
-use std::borrow::Cow;
-use std::sync::{Arc, RwLock};
+use handlebars::Handlebars;
+use handlebars::template::{Parameter, Template, TemplateElement};
 
-use handlebars::{
-    Context, Handlebars, Helper, HelperDef, HelperResult, Output, RenderContext, RenderError, RenderErrorReason,
-};
+/// The placeholder's name; no template has a reason to call something by it.
+const PLACEHOLDER: &str = "__aibc_text";
 
-/// The helper's name; no template of ours or of a team's library has a reason to use it.
-pub const HELPER: &str = "__text";
-
-/// Stretches shorter than this stay in the template: the helper call would cost about as
+/// Stretches shorter than this stay in the template: the placeholder would cost about as
 /// much to parse as the text it replaces.
 const SHORTEST: usize = 48;
 
-/// The lifted text of every template registered with one registry.
-#[derive(Clone, Default)]
-pub struct Texts(Arc<RwLock<Vec<Box<str>>>>);
-
-impl Texts {
-    /// A registry that knows the helper; register templates with [`Texts::register`].
-    pub fn install(&self, h: &mut Handlebars<'_>) {
-        h.register_helper(HELPER, Box::new(self.clone()));
-    }
-
-    /// Registers `template` as `name`, its plain text lifted out first. A template that does
-    /// not parse is parsed again as written, so the error's line and column are the author's.
-    pub fn register(&self, h: &mut Handlebars<'_>, name: &str, template: &str) -> Result<(), String> {
-        let lifted = self.lift(template);
-        if h.register_template_string(name, lifted.as_ref()).is_ok() {
-            return Ok(());
+/// Registers `template` as `name` (a partial too: handlebars keeps both in one table). A
+/// template that does not parse is parsed again as written, so the error's line and column
+/// are the author's.
+pub fn register(h: &mut Handlebars<'_>, name: &str, template: &str) -> Result<(), String> {
+    match compile(name, template) {
+        Some(t) => {
+            h.register_template(name, t);
+            Ok(())
         }
-        h.register_template_string(name, template).map_err(|e| e.to_string())
-    }
-
-    /// Registers `template` as a partial, lifted the same way.
-    pub fn register_partial(&self, h: &mut Handlebars<'_>, name: &str, template: &str) -> Result<(), String> {
-        let lifted = self.lift(template);
-        if h.register_partial(name, lifted.as_ref()).is_ok() {
-            return Ok(());
-        }
-        h.register_partial(name, template).map_err(|e| e.to_string())
-    }
-
-    /// `template` with the inner lines of each long stretch of plain text replaced by a
-    /// helper call; the text itself is kept in the table.
-    pub fn lift<'t>(&self, template: &'t str) -> Cow<'t, str> {
-        let Some(pieces) = split(template) else { return Cow::Borrowed(template) };
-        let mut out = String::with_capacity(template.len() / 4);
-        let mut table = self.0.write().unwrap_or_else(|e| e.into_inner());
-        let mut lifted_any = false;
-        for piece in pieces {
-            match piece {
-                Piece::Tag(t) => out.push_str(t),
-                Piece::Text { text, trimmed_before, trimmed_after } => {
-                    match inner_lines(text).filter(|_| !trimmed_before && !trimmed_after) {
-                        Some((start, end)) => {
-                            out.push_str(&text[..start]);
-                            out.push_str(&format!("{{{{{HELPER} {}}}}}", table.len()));
-                            table.push(text[start..end].into());
-                            out.push_str(&text[end..]);
-                            lifted_any = true;
-                        }
-                        None => out.push_str(text),
-                    }
-                }
-            }
-        }
-        if lifted_any { Cow::Owned(out) } else { Cow::Borrowed(template) }
+        None => h.register_template_string(name, template).map_err(|e| e.to_string()),
     }
 }
 
-impl HelperDef for Texts {
-    fn call<'reg: 'rc, 'rc>(
-        &self,
-        h: &Helper<'rc>,
-        _: &'reg Handlebars<'reg>,
-        _: &'rc Context,
-        _: &mut RenderContext<'reg, 'rc>,
-        out: &mut dyn Output,
-    ) -> HelperResult {
-        let index =
-            h.param(0).and_then(|p| p.value().as_u64()).ok_or(RenderErrorReason::ParamNotFoundForIndex(HELPER, 0))?;
-        let table = self.0.read().unwrap_or_else(|e| e.into_inner());
-        let text = table
-            .get(index as usize)
-            .ok_or_else(|| RenderError::from(RenderErrorReason::Other(format!("no text {index}"))))?;
-        out.write(text)?;
-        Ok(())
+/// The template, parsed with its long plain text lifted out and put back; `None` when it
+/// has none to lift or does not parse.
+fn compile(name: &str, template: &str) -> Option<Template> {
+    let (lifted, mut texts) = lift(template)?;
+    let mut t = Template::compile_with_name(&lifted, name.to_string()).ok()?;
+    restore(&mut t, &mut texts);
+    // Every placeholder found its element: a block the walk missed would render the helper.
+    texts.iter().all(Option::is_none).then_some(t)
+}
+
+/// `template` with the inner lines of each long stretch of plain text replaced by a
+/// placeholder, and the texts in placeholder order.
+fn lift(template: &str) -> Option<(String, Vec<Option<String>>)> {
+    let pieces = split(template)?;
+    let mut out = String::with_capacity(template.len() / 4);
+    let mut texts = Vec::new();
+    for piece in pieces {
+        match piece {
+            Piece::Tag(t) => out.push_str(t),
+            Piece::Text { text, trimmed_before, trimmed_after } => {
+                match inner_lines(text).filter(|_| !trimmed_before && !trimmed_after) {
+                    Some((start, end)) => {
+                        out.push_str(&text[..start]);
+                        out.push_str(&format!("{{{{{PLACEHOLDER} {}}}}}", texts.len()));
+                        texts.push(Some(text[start..end].to_string()));
+                        out.push_str(&text[end..]);
+                    }
+                    None => out.push_str(text),
+                }
+            }
+        }
+    }
+    (!texts.is_empty()).then_some((out, texts))
+}
+
+/// Turns each placeholder element of `t` (and of its blocks) back into its text.
+fn restore(t: &mut Template, texts: &mut [Option<String>]) {
+    for element in &mut t.elements {
+        let text = match element {
+            TemplateElement::Expression(h) => match (&h.name, h.params.as_slice()) {
+                (Parameter::Name(n), [Parameter::Literal(i)]) if n == PLACEHOLDER => {
+                    i.as_u64().and_then(|i| texts.get_mut(i as usize)).and_then(Option::take)
+                }
+                _ => None,
+            },
+            _ => None,
+        };
+        if let Some(text) = text {
+            *element = TemplateElement::RawString(text);
+            continue;
+        }
+        match element {
+            TemplateElement::Expression(h) | TemplateElement::HtmlExpression(h) | TemplateElement::HelperBlock(h) => {
+                for inner in [&mut h.template, &mut h.inverse].into_iter().flatten() {
+                    restore(inner, texts);
+                }
+            }
+            TemplateElement::DecoratorBlock(d) | TemplateElement::PartialBlock(d) => {
+                if let Some(inner) = &mut d.template {
+                    restore(inner, texts);
+                }
+            }
+            _ => {}
+        }
     }
 }
 
@@ -180,21 +180,21 @@ mod tests {
         plain.register_template_string("t", template).unwrap();
         let mut lifted = Handlebars::new();
         lifted.register_escape_fn(handlebars::no_escape);
-        let texts = Texts::default();
-        texts.install(&mut lifted);
-        texts.register(&mut lifted, "t", template).unwrap();
+        lifted.set_strict_mode(true);
+        register(&mut lifted, "t", template).unwrap();
         (plain.render("t", data).unwrap(), lifted.render("t", data).unwrap())
     }
 
     const LONG: &str = "a line of plain text that is long enough to be lifted out of the template\n";
 
     #[test]
-    fn long_text_is_lifted_and_written_back() {
-        let texts = Texts::default();
+    fn long_text_is_lifted_and_put_back() {
         let t = format!("head {{{{x}}}}\n{LONG}{LONG}tail {{{{y}}}}\n");
-        let lifted = texts.lift(&t);
+        let (lifted, texts) = lift(&t).unwrap();
         assert!(lifted.len() < t.len() / 2, "{lifted}");
-        assert!(lifted.contains("{{__text 0}}"));
+        assert_eq!(texts.len(), 1);
+        let parsed = compile("t", &t).unwrap();
+        assert!(parsed.elements.iter().any(|e| matches!(e, TemplateElement::RawString(s) if s.len() > 100)));
         let (a, b) = both(&t, &json!({"x": 1, "y": 2}));
         assert_eq!(a, b);
     }
@@ -210,6 +210,9 @@ mod tests {
             format!("x {{{{~#if on~}}}}\n\n{LONG}{LONG}\n  {{{{~/if}}}} y\n{LONG}{LONG}"),
             format!("{{{{!-- a comment with }}}} inside --}}}}\n{LONG}{LONG}{{{{on}}}}"),
             format!("{LONG}{LONG}{{{{{{on}}}}}}\n{LONG}{LONG}{{{{lookup items 0}}}}"),
+            format!(
+                "{{{{#unless off}}}}\n{LONG}{LONG}{{{{#each items}}}}\n{LONG}{LONG}{{{{/each}}}}\n{{{{/unless}}}}\n"
+            ),
         ] {
             let (a, b) = both(&t, &data);
             assert_eq!(a, b, "{t}");
@@ -218,21 +221,17 @@ mod tests {
 
     #[test]
     fn escaped_mustaches_and_raw_blocks_are_left_alone() {
-        let texts = Texts::default();
         for t in
             [format!("\\{{{{x}}}}\n{LONG}{LONG}"), format!("{{{{{{{{raw}}}}}}}}\n{LONG}{LONG}{{{{{{{{/raw}}}}}}}}")]
         {
-            assert!(matches!(texts.lift(&t), Cow::Borrowed(_)));
+            assert!(lift(&t).is_none());
         }
     }
 
     #[test]
     fn a_broken_template_is_reported_where_its_author_wrote_it() {
-        let mut h = Handlebars::new();
-        let texts = Texts::default();
-        texts.install(&mut h);
         let t = format!("{LONG}{LONG}{LONG}{{{{#if x}}}}\n");
         let plain = Handlebars::new().register_template_string("t", &t).unwrap_err().to_string();
-        assert_eq!(texts.register(&mut h, "t", &t).unwrap_err(), plain);
+        assert_eq!(register(&mut Handlebars::new(), "t", &t).unwrap_err(), plain);
     }
 }

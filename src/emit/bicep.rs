@@ -1,13 +1,14 @@
 //! Bicep: a value printer that escapes correctly, and handlebars templates (in
 //! `modules/`) that lay out each file the way a careful person would write it.
 
+use std::borrow::Cow;
 use std::sync::OnceLock;
 
 use handlebars::Handlebars;
 use serde_json::json;
 
 use super::{File, GENERATOR};
-use crate::hbs::Texts;
+use crate::hbs;
 use crate::plan::{Expr, Module, Output, Param, Plan, Resource, RgScope};
 
 /// Templates, embedded so the binary works from any folder. The name is the module's
@@ -35,13 +36,10 @@ fn registry() -> &'static Handlebars<'static> {
         h.set_strict_mode(true);
         // Every value reaching a template is already printed (and escaped) as Bicep.
         h.register_escape_fn(handlebars::no_escape);
-        let texts = Texts::default();
-        texts.install(&mut h);
+        // `layout` is a partial too: handlebars keeps templates and partials in one table.
         for (name, text) in TEMPLATES {
-            texts.register(&mut h, name, text).unwrap_or_else(|e| panic!("template {name}: {e}"));
+            hbs::register(&mut h, name, text).unwrap_or_else(|e| panic!("template {name}: {e}"));
         }
-        let layout = TEMPLATES.iter().find(|(n, _)| *n == "layout").expect("layout").1;
-        texts.register_partial(&mut h, "layout", layout).expect("layout partial");
         h
     })
 }
@@ -413,27 +411,32 @@ fn escape(s: &str) -> String {
 }
 
 fn write_escaped(out: &mut String, s: &str) {
-    // Most strings need nothing escaped; scripts are long, so skip the per-char loop then.
-    if s.is_ascii() && !s.bytes().any(|b| matches!(b, b'\\' | b'\'' | b'$') || b.is_ascii_control()) {
-        out.push_str(s);
-        return;
-    }
-    let mut chars = s.chars().peekable();
-    while let Some(c) = chars.next() {
-        match c {
-            '\\' => out.push_str("\\\\"),
-            '\'' => out.push_str("\\'"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            '$' if chars.peek() == Some(&'{') => out.push_str("\\$"),
-            c if c.is_control() => {
-                use std::fmt::Write;
-                let _ = write!(out, "\\u{{{:X}}}", c as u32);
+    // Scripts are long and need few escapes: copy the runs between escapes whole.
+    let bytes = s.as_bytes();
+    let (mut run, mut i) = (0, 0);
+    while i < bytes.len() {
+        let (escape, len): (Cow<str>, usize) = match bytes[i] {
+            b'\\' => ("\\\\".into(), 1),
+            b'\'' => ("\\'".into(), 1),
+            b'\n' => ("\\n".into(), 1),
+            b'\r' => ("\\r".into(), 1),
+            b'\t' => ("\\t".into(), 1),
+            b'$' if bytes.get(i + 1) == Some(&b'{') => ("\\$".into(), 1),
+            c @ (0..0x20 | 0x7f) => (format!("\\u{{{c:X}}}").into(), 1),
+            // U+0080..U+009F, the other control characters, are 0xC2 0x80..0x9F in UTF-8.
+            0xC2 if matches!(bytes.get(i + 1), Some(0x80..=0x9F)) => (format!("\\u{{{:X}}}", bytes[i + 1]).into(), 2),
+            _ => {
+                i += 1;
+                continue;
             }
-            c => out.push(c),
-        }
+        };
+        // `i` is at an ASCII byte or a lead byte: a character boundary.
+        out.push_str(&s[run..i]);
+        out.push_str(&escape);
+        i += len;
+        run = i;
     }
+    out.push_str(&s[run..]);
 }
 
 #[cfg(test)]
@@ -447,6 +450,7 @@ mod tests {
         assert_eq!(string("cost ${x} and $y"), r"'cost \${x} and $y'");
         assert_eq!(string("a\nb\tc\r"), r"'a\nb\tc\r'");
         assert_eq!(string("bell\u{7}"), r"'bell\u{7}'");
+        assert_eq!(string("é\u{85}ü\u{7f}✓"), r"'é\u{85}ü\u{7F}✓'");
         assert_eq!(string("Write-Host \"done\""), "'Write-Host \"done\"'");
     }
 

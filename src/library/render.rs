@@ -5,7 +5,7 @@ use std::collections::hash_map::DefaultHasher;
 use std::hash::{Hash, Hasher};
 use std::sync::{OnceLock, RwLock};
 
-use crate::hbs::Texts;
+use crate::hbs;
 use handlebars::{Context, Handlebars, Helper, HelperResult, Output, RenderContext, RenderErrorReason};
 
 /// The language a template is written in decides its escaping.
@@ -35,24 +35,16 @@ pub fn sh_quote_content(s: &str) -> String {
     s.replace('\'', "'\\''")
 }
 
-/// One registry per language, and the plain text lifted out of its templates.
-type Registry = (RwLock<Handlebars<'static>>, Texts);
-
-fn registry(lang: Lang) -> &'static Registry {
-    static PS: OnceLock<Registry> = OnceLock::new();
-    static SH: OnceLock<Registry> = OnceLock::new();
-    static TEXT: OnceLock<Registry> = OnceLock::new();
+fn registry(lang: Lang) -> &'static RwLock<Handlebars<'static>> {
+    static PS: OnceLock<RwLock<Handlebars<'static>>> = OnceLock::new();
+    static SH: OnceLock<RwLock<Handlebars<'static>>> = OnceLock::new();
+    static TEXT: OnceLock<RwLock<Handlebars<'static>>> = OnceLock::new();
     let cell = match lang {
         Lang::PowerShell => &PS,
         Lang::Shell => &SH,
         Lang::Text => &TEXT,
     };
-    cell.get_or_init(|| {
-        let texts = Texts::default();
-        let mut h = new_registry(lang);
-        texts.install(&mut h);
-        (RwLock::new(h), texts)
-    })
+    cell.get_or_init(|| RwLock::new(new_registry(lang)))
 }
 
 fn new_registry(lang: Lang) -> Handlebars<'static> {
@@ -102,7 +94,7 @@ pub fn render(template: &str, values: &serde_json::Value, lang: Lang) -> Result<
     let mut hasher = DefaultHasher::new();
     template.hash(&mut hasher);
     let name = format!("t{:016x}", hasher.finish());
-    let (lock, texts) = registry(lang);
+    let lock = registry(lang);
     {
         let h = lock.read().unwrap_or_else(|e| e.into_inner());
         if h.has_template(&name) {
@@ -111,7 +103,7 @@ pub fn render(template: &str, values: &serde_json::Value, lang: Lang) -> Result<
     }
     let mut h = lock.write().unwrap_or_else(|e| e.into_inner());
     if !h.has_template(&name) {
-        texts.register(&mut h, &name, template)?;
+        hbs::register(&mut h, &name, template)?;
     }
     h.render(&name, values).map_err(|e| e.to_string())
 }

@@ -103,8 +103,9 @@ fn restore(t: &mut Template, texts: &mut [Option<String>]) {
 
 enum Piece<'t> {
     Tag(&'t str),
-    /// Plain text, and whether the tag before strips its leading whitespace (`~}}`) or the
-    /// tag after strips its trailing whitespace (`{{~`).
+    /// Plain text, and whether the tag before may strip its leading whitespace (`~}}`) or
+    /// the tag after its trailing whitespace (`{{~`). A comment counts as one that may:
+    /// whitespace control reaches through comments to the text beyond.
     Text {
         text: &'t str,
         trimmed_before: bool,
@@ -124,10 +125,11 @@ fn split(template: &str) -> Option<Vec<Piece<'_>>> {
     while let Some(open) = rest.find("{{") {
         let len = tag_len(&rest[open..])?;
         let tag = &rest[open..open + len];
-        let trimmed_after = tag[2..].trim_start_matches('{').starts_with('~');
+        let comment = tag.starts_with("{{!");
+        let trimmed_after = comment || tag[2..].trim_start_matches('{').starts_with('~');
         pieces.push(Piece::Text { text: &rest[..open], trimmed_before, trimmed_after });
         pieces.push(Piece::Tag(tag));
-        trimmed_before = tag[..len - 2].trim_end_matches('}').ends_with('~');
+        trimmed_before = comment || tag[..len - 2].trim_end_matches('}').ends_with('~');
         rest = &rest[open + len..];
     }
     pieces.push(Piece::Text { text: rest, trimmed_before, trimmed_after: false });
@@ -152,7 +154,8 @@ fn tag_len(s: &str) -> Option<usize> {
             (Some(q), b) if b == q => quote = None,
             (Some(_), _) => {}
             (None, b'"' | b'\'') => quote = Some(bytes[i]),
-            (None, _) if s[i..].starts_with(close) => return Some(i + close.len()),
+            // Bytes, not `s[i..]`: `i` may be inside a multi-byte character.
+            (None, _) if bytes[i..].starts_with(close.as_bytes()) => return Some(i + close.len()),
             _ => {}
         }
         i += 1;
@@ -180,7 +183,6 @@ mod tests {
         plain.register_template_string("t", template).unwrap();
         let mut lifted = Handlebars::new();
         lifted.register_escape_fn(handlebars::no_escape);
-        lifted.set_strict_mode(true);
         register(&mut lifted, "t", template).unwrap();
         (plain.render("t", data).unwrap(), lifted.render("t", data).unwrap())
     }
@@ -220,6 +222,22 @@ mod tests {
     }
 
     #[test]
+    fn any_text_is_split_without_panicking() {
+        let data = json!({"x": "v", "é": "w"});
+        for t in ["{{x \"é}}\"}} ✓", "{{x 'é'}}\n✓✓✓\n", "{{", "}} {{x", "{{!-- é", "é{{{x}}}é", "{{x}}\n\n\n"]
+        {
+            let long = format!("{t}\n{LONG}{LONG}{t}");
+            let mut plain = Handlebars::new();
+            let mut lifted = Handlebars::new();
+            let parsed = plain.register_template_string("t", &long).is_ok();
+            assert_eq!(register(&mut lifted, "t", &long).is_ok(), parsed, "{long}");
+            if parsed {
+                assert_eq!(plain.render("t", &data).ok(), lifted.render("t", &data).ok(), "{long}");
+            }
+        }
+    }
+
+    #[test]
     fn escaped_mustaches_and_raw_blocks_are_left_alone() {
         for t in
             [format!("\\{{{{x}}}}\n{LONG}{LONG}"), format!("{{{{{{{{raw}}}}}}}}\n{LONG}{LONG}{{{{{{{{/raw}}}}}}}}")]
@@ -233,5 +251,37 @@ mod tests {
         let t = format!("{LONG}{LONG}{LONG}{{{{#if x}}}}\n");
         let plain = Handlebars::new().register_template_string("t", &t).unwrap_err().to_string();
         assert_eq!(register(&mut Handlebars::new(), "t", &t).unwrap_err(), plain);
+    }
+
+    proptest::proptest! {
+        /// Templates assembled from tags, blank and indented lines and long text render the
+        /// same lifted as plain.
+        #[test]
+        fn lifting_never_changes_what_a_template_renders(parts in proptest::collection::vec(0usize..12, 0..40)) {
+            const PIECES: [&str; 12] = [
+                "{{#if on}}\n", "{{/if}}\n", "{{#each items}}\n", "{{/each}}\n", "  {{this}}\n",
+                "{{~x~}}", "\n", "   \n", "{{else}}\n", "{{!-- note --}}\n", "é ✓ {{x}} ",
+                "a long line of plain text that is well over the lifting threshold by itself\n",
+            ];
+            // Blocks are closed in order, so every template parses.
+            let mut t = String::new();
+            let mut open: Vec<(&str, bool)> = Vec::new();
+            for p in parts {
+                match p {
+                    0 => { t.push_str(PIECES[0]); open.push(("{{/if}}\n", false)); }
+                    2 => { t.push_str(PIECES[2]); open.push(("{{/each}}\n", false)); }
+                    1 | 3 => if let Some((close, _)) = open.pop() { t.push_str(close) },
+                    // At most one `else` per block.
+                    8 => if let Some((_, used @ false)) = open.last_mut() { *used = true; t.push_str(PIECES[8]) },
+                    i => t.push_str(PIECES[i]),
+                }
+            }
+            while let Some((close, _)) = open.pop() {
+                t.push_str(close);
+            }
+            let data = json!({"on": true, "x": "v", "items": ["p", "q"]});
+            let (a, b) = both(&t, &data);
+            proptest::prop_assert_eq!(a, b, "{}", t);
+        }
     }
 }

@@ -6,7 +6,7 @@
 //! may end soon, and slow down geometrically to a ceiling that fits the phase: a build spends
 //! most of its hour in Customizing, where a minute's delay in noticing is nothing.
 //!
-//! `az image builder wait` polls every 30 s regardless; benches/track.rs compares the two.
+//! `az image builder wait` polls every 30 s regardless; scripts/bench/track.py compares the two.
 
 use std::time::Duration;
 

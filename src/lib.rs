@@ -31,3 +31,8 @@ pub mod spec;
 pub mod track;
 pub mod validate;
 pub mod version;
+
+// A compile is many small, short-lived allocations (parsed nodes, diagnostics, rendered text);
+// malloc/free were a quarter of its profile under glibc. See docs/adr/0010-allocator.md.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;

@@ -4,8 +4,9 @@
 use std::collections::BTreeMap;
 use std::path::Path as FsPath;
 
-use sha2::{Digest, Sha256};
+use sha2::{Digest as _, Sha256};
 
+use super::digest::Digest;
 use super::expr::from_spec_string;
 use super::{Artifact, Expr, Module, Output, Param, ParamType, Plan, Prop, Resource, RgScope, Role, api};
 use crate::check::names::parse_resource_id;
@@ -1168,19 +1169,9 @@ impl Builder<'_> {
         plumb_user_params(&mut m, spec);
         // The name carries a hash of everything that decides the template's content: AIB
         // rejects most updates, so different content must mean a different template.
-        // Debug output streams into the hasher: the same bytes as formatting to a String
-        // first, without building a copy of every inline script.
-        struct Feed(Sha256);
-        impl std::fmt::Write for Feed {
-            fn write_str(&mut self, s: &str) -> std::fmt::Result {
-                self.0.update(s.as_bytes());
-                Ok(())
-            }
-        }
-        let mut feed = Feed(Sha256::new());
-        std::fmt::Write::write_fmt(&mut feed, format_args!("{:?}|{:?}|{:?}", m.resources, m.args, m.params))
-            .expect("hashing cannot fail");
-        let hash = hex(&feed.0.finalize())[..8].to_string();
+        let mut digest = Digest::new();
+        digest.add(&m.resources).add(&m.args).add(&m.params);
+        let hash = hex(&digest.finish()[..4]);
         let deploy_time: Vec<Expr> = m
             .args
             .iter()

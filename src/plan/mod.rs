@@ -7,6 +7,7 @@
 //! (nested deployments), so the two outputs match resource for resource.
 
 mod build;
+mod digest;
 mod expr;
 mod roles;
 pub mod zip;

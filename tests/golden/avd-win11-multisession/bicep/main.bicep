@@ -46,7 +46,7 @@ module gallery 'modules/gallery.bicep' = {
 module imageTemplate 'modules/image-template.bicep' = if (deployImageTemplate) {
   name: 'avd-win11-24h2-m365-image-template'
   params: {
-    name: 'avd-win11-24h2-m365-${take(uniqueString('97ae499d', location, imageVersion), 8)}'
+    name: 'avd-win11-24h2-m365-${take(uniqueString('d8ef6417', location, imageVersion), 8)}'
     location: location
     tags: tags
     identityResourceId: identity.outputs.resourceId

@@ -64,7 +64,7 @@ module sourceAccess 'modules/source-access.bicep' = {
 module imageTemplate 'modules/image-template.bicep' = if (deployImageTemplate) {
   name: 'orders-api-ubuntu2404-image-template'
   params: {
-    name: 'orders-api-ubuntu2404-${take(uniqueString('7e3e3b6c', location), 8)}'
+    name: 'orders-api-ubuntu2404-${take(uniqueString('ff506e36', location), 8)}'
     location: location
     tags: tags
     identityResourceId: identity.outputs.resourceId

@@ -76,7 +76,7 @@ module managedImageAccess 'modules/managed-image-access.bicep' = {
 module imageTemplate 'modules/image-template.bicep' = if (deployImageTemplate) {
   name: 'ci-agent-ubuntu2204-image-template'
   params: {
-    name: 'ci-agent-ubuntu2204-${take(uniqueString('c485fbde', location, imageVersion, environment), 8)}'
+    name: 'ci-agent-ubuntu2204-${take(uniqueString('984977f4', location, imageVersion, environment), 8)}'
     location: location
     tags: tags
     identityResourceId: identity.outputs.resourceId

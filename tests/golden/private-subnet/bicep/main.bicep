@@ -76,7 +76,7 @@ module vmIdentityAccess 'modules/vm-identity-access.bicep' = {
 module imageTemplate 'modules/image-template.bicep' = if (deployImageTemplate) {
   name: 'ubuntu-2404-internal-image-template'
   params: {
-    name: 'ubuntu-2404-internal-${take(uniqueString('78986352', location, imageVersion), 8)}'
+    name: 'ubuntu-2404-internal-${take(uniqueString('0cfa568a', location, imageVersion), 8)}'
     location: location
     tags: tags
     identityResourceId: identity.outputs.resourceId

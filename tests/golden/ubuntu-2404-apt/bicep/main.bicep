@@ -57,7 +57,7 @@ module gallery 'modules/gallery.bicep' = {
 module imageTemplate 'modules/image-template.bicep' = if (deployImageTemplate) {
   name: 'ubuntu-2404-base-image-template'
   params: {
-    name: 'ubuntu-2404-base-${take(uniqueString('2829f23b', location, imageVersion), 8)}'
+    name: 'ubuntu-2404-base-${take(uniqueString('677ac296', location, imageVersion), 8)}'
     location: location
     tags: tags
     identityResourceId: identity.outputs.resourceId

@@ -67,7 +67,7 @@ module vmIdentityAccess 'modules/vm-identity-access.bicep' = {
 module imageTemplate 'modules/image-template.bicep' = if (deployImageTemplate) {
   name: 'win2022-iis-image-template'
   params: {
-    name: 'win2022-iis-${take(uniqueString('79bd2b10', location, imageVersion), 8)}'
+    name: 'win2022-iis-${take(uniqueString('76f21df3', location, imageVersion), 8)}'
     location: location
     tags: tags
     identityResourceId: identity.outputs.resourceId

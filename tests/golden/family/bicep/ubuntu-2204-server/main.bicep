@@ -47,7 +47,7 @@ module gallery 'modules/gallery.bicep' = {
 module imageTemplate 'modules/image-template.bicep' = if (deployImageTemplate) {
   name: 'ubuntu-2204-server-image-template'
   params: {
-    name: 'ubuntu-2204-server-${take(uniqueString('b921484c', location, imageVersion), 8)}'
+    name: 'ubuntu-2204-server-${take(uniqueString('085f0799', location, imageVersion), 8)}'
     location: location
     tags: tags
     identityResourceId: identity.outputs.resourceId

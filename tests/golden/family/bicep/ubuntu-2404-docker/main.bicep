@@ -47,7 +47,7 @@ module gallery 'modules/gallery.bicep' = {
 module imageTemplate 'modules/image-template.bicep' = if (deployImageTemplate) {
   name: 'ubuntu-2404-docker-image-template'
   params: {
-    name: 'ubuntu-2404-docker-${take(uniqueString('0edd61bc', location, imageVersion), 8)}'
+    name: 'ubuntu-2404-docker-${take(uniqueString('6b4d630d', location, imageVersion), 8)}'
     location: location
     tags: tags
     identityResourceId: identity.outputs.resourceId

@@ -47,7 +47,7 @@ module gallery 'modules/gallery.bicep' = {
 module imageTemplate 'modules/image-template.bicep' = if (deployImageTemplate) {
   name: 'ubuntu-2404-server-image-template'
   params: {
-    name: 'ubuntu-2404-server-${take(uniqueString('33c20fcf', location, imageVersion), 8)}'
+    name: 'ubuntu-2404-server-${take(uniqueString('91a8b043', location, imageVersion), 8)}'
     location: location
     tags: tags
     identityResourceId: identity.outputs.resourceId

@@ -68,6 +68,7 @@ def route(svc, method: str, parsed: ids.ParsedPath, query: dict, body: Any, entr
         return Response(204)
     if method != "PUT":
         raise errors.ArmError(405, "MethodNotAllowed", f"The method '{method}' is not allowed here.")
+    _refuse_if_active(svc, did, name)
     res = deploy(svc, sub, rg, name, body, source="client")
     entry["changed"] = True
     out = render(res)
@@ -77,6 +78,21 @@ def route(svc, method: str, parsed: ids.ParsedPath, query: dict, body: Any, entr
     # One clock for both views: the deployment shows Running until its operation is done.
     res.private["operation"] = response.headers["Azure-AsyncOperation"].rsplit("/", 2)[-2]
     return response
+
+
+def _refuse_if_active(svc, did: str, name: str) -> None:
+    """ARM keeps one deployment of a name at a time: a PUT while the previous one runs is refused
+    with 409 DeploymentActive (its message names the running deployment's start time)."""
+    existing = svc.store.get(did)
+    if existing is None:
+        return
+    observe(svc, existing)
+    if _running(svc, existing):
+        started = existing.body["properties"].get("timestamp", "")
+        raise errors.ArmError(409, "DeploymentActive",
+                              f"Unable to edit or replace deployment '{name}': previous deployment from '{started}' "
+                              "is still active (expiration time is in 7 days). Please see https://aka.ms/arm-deploy "
+                              "for usage details.")
 
 
 def _final(res: Resource):

@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import hmac
 import json
+import os
 import ssl
 import threading
 import urllib.parse
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-from . import tokens
+from . import faults, tokens
 from .service import Response, Service
 
 FEDERATED_AUDIENCE = "api://AzureADTokenExchange"
@@ -72,6 +73,8 @@ def make_handler(svc: Service, extra: Secrets):
             try:
                 if seg[:1] == ["_fake"]:
                     return self._fake(seg[1:], query, raw)
+                if seg[:1] == ["_blob"]:
+                    return self._blob(path, url.query, raw)
                 if len(seg) >= 3 and seg[1] == "oauth2" and seg[-1] == "token":
                     return self._entra(seg[0], raw, v2=seg[2:3] == ["v2.0"])
                 if path == "/msi/token":
@@ -87,7 +90,12 @@ def make_handler(svc: Service, extra: Secrets):
                 query["__path__"] = path
                 resp = svc.handle(self.command, path, {k: v for k, v in query.items()}, headers, body)
                 query.pop("__path__", None)
+                if resp.damage:
+                    body_bytes = resp.body if isinstance(resp.body, bytes) else json.dumps(resp.body).encode()
+                    return faults.write_damaged(self, resp.status, resp.headers, body_bytes, resp.damage)
                 self._send(resp.status, resp.body, resp.headers)
+            except faults.Stalled as st:
+                faults.stall(self, st.seconds)
             except ConnectionAbortedError:
                 self.close_connection = True
                 try:
@@ -96,6 +104,39 @@ def make_handler(svc: Service, extra: Secrets):
                     pass
 
         do_GET = do_PUT = do_POST = do_DELETE = do_PATCH = do_HEAD = _dispatch
+
+        # -- the blob proxy (faults.proxy_blob) -------------------------------------------
+
+        def _blob(self, path: str, query: str, raw: bytes) -> None:
+            entry = {"method": self.command, "path": path, "query": {}, "source": "blob", "body": None,
+                     "changed": None, "status": 0}
+            fault = svc.scenario.match_fault(self.command, path)
+            if fault is not None:
+                faults.log_fault(svc, entry, fault)
+                if fault.get("kind") == "stall":
+                    entry["status"] = -2
+                    svc.log(entry)
+                    return faults.stall(self, float(fault.get("seconds", 30)))
+                if fault.get("drop"):
+                    entry["status"] = -1
+                    svc.log(entry)
+                    raise ConnectionAbortedError("fault: dropped connection")
+                if fault.get("kind") not in faults.DAMAGE:
+                    status = int(fault.get("status", 503))
+                    entry["status"] = status
+                    svc.log(entry)
+                    code = {500: "InternalError", 503: "ServerBusy"}.get(status, "InjectedFault")
+                    xml = (f'<?xml version="1.0" encoding="utf-8"?><Error><Code>{code}</Code>'
+                           f"<Message>Injected fault.</Message></Error>").encode()
+                    return self._send(status, xml, {"Content-Type": "application/xml", "x-ms-error-code": code})
+            headers = {k: v for k, v in self.headers.items()}
+            status, out_headers, body = faults.proxy_blob(svc, self.command, path, query, headers, raw,
+                                                          os.environ.get("FAKE_ARM_CA_FILE"))
+            entry["status"] = status
+            svc.log(entry)
+            if fault is not None:
+                return faults.write_damaged(self, status, out_headers, body, fault["kind"])
+            self._send(status, body, out_headers)
 
         # -- Entra ID -------------------------------------------------------------------
 
@@ -189,6 +230,8 @@ def make_handler(svc: Service, extra: Secrets):
                 client = svc.scenario["clients"][0]
                 return self._send(200, {"tokens": list(svc.issued), "secrets": [
                     client["client_secret"], extra.system_access_token]})
+            if what == "revoke":
+                return self._send(200, faults.revoke(svc))
             if what == "reset-log":
                 svc.requests.clear()
                 return self._send(200, {})

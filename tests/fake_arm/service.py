@@ -18,7 +18,7 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-from . import engine, errors, ids, providers, rbac, tokens, validation
+from . import engine, errors, faults, ids, providers, rbac, tokens, validation
 from .scenario import Scenario
 from .state import Operation, Resource, ResourceGroup, Store
 
@@ -34,6 +34,7 @@ class Response:
         self.status = status
         self.body = body
         self.headers = headers or {}
+        self.damage: str | None = None  # faults.DAMAGE: how the server breaks the body on the wire
 
 
 class Service:
@@ -55,6 +56,8 @@ class Service:
         self._local = threading.local()
         self.lock = self.store.lock
         self.containers_made: set[str] = set()
+        self.revoked_tokens: set[str] = set()  # continuous access evaluation (faults.revoke)
+        self.revoked_at: float | None = None
 
     # -- what the handlers ask of the service -------------------------------------------
 
@@ -88,12 +91,18 @@ class Service:
     def storage_endpoints(self, account: str) -> dict:
         # Every account's blob endpoint is the one Azurite account: the fake cannot give
         # each its own host name, and the binary only ever uses the URL it is given.
+        if self.scenario.option("storage", "proxy", False):
+            blob = faults.proxied_endpoint(self)
+            return {"blob": blob, "dfs": blob, "queue": blob, "table": blob, "file": blob, "web": blob}
         return {"blob": self.blob_endpoint, "dfs": self.blob_endpoint, "queue": self.blob_endpoint,
                 "table": self.blob_endpoint, "file": self.blob_endpoint, "web": self.blob_endpoint}
 
     def container_of_url(self, url: str) -> str | None:
         """The container resource id a blob URL points into (for AIB's artifact check)."""
         rest = url[len(self.blob_endpoint):] if url.startswith(self.blob_endpoint) else None
+        proxied = faults.proxied_endpoint(self)
+        if rest is None and url.startswith(proxied):
+            rest = url[len(proxied):]
         if rest is None:
             return None
         container = rest.split("/", 1)[0]
@@ -132,15 +141,30 @@ class Service:
         entry = {"method": method, "path": path, "query": {k: v for k, v in query.items() if k != "__path__"},
                  "source": "client", "body": body,
                  "changed": None, "status": 0}
+        damage = None
         try:
             fault = self.scenario.match_fault(method, path)
             if fault is not None:
+                faults.log_fault(self, entry, fault)
+                kind = fault.get("kind")
                 if fault.get("drop"):
                     entry["status"] = -1
                     self.log(entry)
                     raise ConnectionAbortedError("fault: dropped connection")
-                raise self._fault_error(fault)
+                if kind == "stall":
+                    entry["status"] = -2
+                    self.log(entry)
+                    raise faults.Stalled(float(fault.get("seconds", 30)))
+                if kind == "html":
+                    entry["status"] = 200
+                    self.log(entry)
+                    return Response(200, faults.html_body(fault), {"Content-Type": "text/html; charset=utf-8"})
+                if kind in faults.DAMAGE:
+                    damage = kind
+                else:
+                    raise self._fault_error(fault)
             claims = self.issuer.verify(headers.get("authorization"), tokens.ARM_AUDIENCES)
+            faults.cae_check(self, headers.get("authorization", "").partition(" ")[2].strip())
             self._local.oid = claims.oid
             with self.lock:
                 response = self._route(method, path, query, body, entry)
@@ -152,6 +176,7 @@ class Service:
                     f'Bearer authorization_uri="{self.base_url}/{self.scenario["tenant_id"]}", '
                     f'error="invalid_token", error_description="{e.message}"')
         response.headers.update({"x-ms-request-id": request_id, "x-ms-correlation-request-id": correlation})
+        response.damage = damage
         entry["status"] = response.status
         self.log(entry)
         return response

@@ -9,8 +9,10 @@ pub const BUILD_FAILED: i32 = 4;
 pub const PARTIALLY_SUCCEEDED: i32 = 5;
 pub const TIMED_OUT: i32 = 6;
 pub const CANCELED: i32 = 7;
+pub const WAIT_TIMED_OUT: i32 = 9;
 pub const USAGE: i32 = 64;
 pub const INTERRUPTED: i32 = 130;
+pub const TERMINATED: i32 = 143;
 
 pub const ALL: &[(i32, &str)] = &[
     (SUCCESS, "Success. `validate`: the spec has no errors (warnings allowed)."),
@@ -21,6 +23,14 @@ pub const ALL: &[(i32, &str)] = &[
     (PARTIALLY_SUCCEEDED, "The build partially succeeded: at least one distribution failed."),
     (TIMED_OUT, "Following the build took longer than `--timeout`; the build may still be running."),
     (CANCELED, "The build was canceled."),
+    (
+        WAIT_TIMED_OUT,
+        "A wait for Azure reached its limit: `deploy --timeout` (default 60m), or a long-running operation past `AIBC_OPERATION_TIMEOUT` (default 60m). What was sent goes on in Azure; the message says where things stand.",
+    ),
     (USAGE, "The command line is wrong (unknown flag, missing argument)."),
     (INTERRUPTED, "Interrupted (Ctrl-C). A running build is not canceled."),
+    (
+        TERMINATED,
+        "Terminated (SIGTERM, as CI agents and containers send on cancel); handled as Ctrl-C. A running build is not canceled.",
+    ),
 ];

@@ -145,7 +145,14 @@ pub fn cli_name(method: AuthMethod) -> &'static str {
 
 /// A credential for `method` (already chosen), on the cloud's authority host.
 pub fn credential(method: AuthMethod, cloud: &Cloud, env: Env) -> Result<Arc<dyn TokenCredential>> {
-    let client_options = || ClientOptions { cloud: Some(Arc::new(cloud.configuration())), ..Default::default() };
+    // Token requests get the same per-try deadline and certificate check as ARM's (limits.rs).
+    let guard: Arc<dyn azure_core::http::policies::Policy> =
+        Arc::new(super::limits::Guard::new(super::limits::DEFAULT_PER_TRY));
+    let client_options = || ClientOptions {
+        cloud: Some(Arc::new(cloud.configuration())),
+        per_try_policies: vec![guard.clone()],
+        ..Default::default()
+    };
     let need = |name: &str| var(env, name).ok_or_else(|| Error::Auth(format!("{name} is not set")));
     let failed = |e: azure_core::Error| Error::Auth(super::client::error_chain(&e));
     let cred: Arc<dyn TokenCredential> = match method {

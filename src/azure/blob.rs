@@ -28,11 +28,19 @@ pub enum Upload {
 #[derive(Clone)]
 pub struct Blobs {
     credential: Arc<dyn TokenCredential>,
+    /// Per-try deadline and certificate failures, as for ARM (super::limits).
+    guard: Arc<dyn azure_core::http::policies::Policy>,
 }
 
 impl Blobs {
-    pub fn new(credential: Arc<dyn TokenCredential>) -> Blobs {
-        Blobs { credential }
+    pub fn new(credential: Arc<dyn TokenCredential>, limits: &super::limits::Limits) -> Blobs {
+        // An upload of a large artifact over a slow link may rightly take long.
+        let per_try = limits.per_try.max(std::time::Duration::from_secs(30 * 60));
+        Blobs { credential, guard: Arc::new(super::limits::Guard::new(per_try)) }
+    }
+
+    fn client_options(&self) -> azure_core::http::ClientOptions {
+        azure_core::http::ClientOptions { per_try_policies: vec![self.guard.clone()], ..Default::default() }
     }
 
     fn client(&self, endpoint: &str, container: &str, blob: &str) -> Result<BlobClient> {
@@ -40,7 +48,8 @@ impl Blobs {
         let url = Url::parse(&base)
             .and_then(|u| u.join(&format!("{container}/{}", encode_path(blob))))
             .map_err(|e| Error::Protocol(format!("bad blob endpoint `{endpoint}`: {e}")))?;
-        BlobClient::new(url, Some(self.credential.clone()), Some(BlobClientOptions::default()))
+        let options = BlobClientOptions { client_options: self.client_options(), ..Default::default() };
+        BlobClient::new(url, Some(self.credential.clone()), Some(options))
             .map_err(|e| Error::Local(super::client::error_chain(&e)))
     }
 
@@ -89,7 +98,11 @@ impl Blobs {
         let url = Url::parse(&base)
             .and_then(|u| u.join(container))
             .map_err(|e| Error::Protocol(format!("bad blob endpoint `{endpoint}`: {e}")))?;
-        let client = BlobContainerClient::new(url, Some(self.credential.clone()), None)
+        let options = azure_storage_blob::BlobContainerClientOptions {
+            client_options: self.client_options(),
+            ..Default::default()
+        };
+        let client = BlobContainerClient::new(url, Some(self.credential.clone()), Some(options))
             .map_err(|e| Error::Local(super::client::error_chain(&e)))?;
         let options = BlobContainerClientListBlobsOptions {
             prefix: (!prefix.is_empty()).then(|| prefix.to_string()),

@@ -31,6 +31,11 @@ const CORRELATION_ID: HeaderName = HeaderName::from_static("x-ms-correlation-req
 const DEFAULT_POLL: Duration = Duration::from_secs(5);
 /// ARM's Retry-After is honoured up to this; a larger value is most likely a mistake.
 const MAX_POLL: Duration = Duration::from_secs(60);
+/// A 2xx whose body is not JSON (a proxy's or captive portal's page) on a read is retried
+/// this many times, then shown.
+const NOT_JSON_RETRIES: u32 = 3;
+const WWW_AUTHENTICATE: HeaderName = HeaderName::from_static("www-authenticate");
+const CONTENT_TYPE: HeaderName = HeaderName::from_static("content-type");
 
 /// An ARM response, with what the LRO rules and support tickets need from its headers.
 #[derive(Debug, Clone)]
@@ -51,6 +56,8 @@ pub type Trace = Option<Arc<dyn Fn(&str) + Send + Sync>>;
 pub struct ArmClient {
     pipeline: Pipeline,
     base: Url,
+    /// How long one long-running operation may be polled (`AIBC_OPERATION_TIMEOUT`).
+    lro_limit: Duration,
     reads: Arc<AtomicU64>,
     writes: Arc<AtomicU64>,
     trace: Trace,
@@ -98,6 +105,18 @@ impl Policy for TracePolicy {
 
 impl ArmClient {
     pub fn new(cloud: &Cloud, credential: Arc<dyn TokenCredential>, trace: Trace) -> ArmClient {
+        Self::with_limits(cloud, credential, None, trace, &super::limits::Limits::default())
+    }
+
+    /// `challenge` re-authenticates on a 401 (see `super::challenge`); `limits` bound each
+    /// try and each long-running operation.
+    pub fn with_limits(
+        cloud: &Cloud,
+        credential: Arc<dyn TokenCredential>,
+        challenge: Option<Arc<dyn azure_core::http::policies::auth::OnChallenge>>,
+        trace: Trace,
+        limits: &super::limits::Limits,
+    ) -> ArmClient {
         let retry = RetryOptions::exponential(ExponentialRetryOptions {
             initial_delay: azure_core::time::Duration::milliseconds(800),
             max_retries: 6,
@@ -105,12 +124,29 @@ impl ArmClient {
             max_delay: azure_core::time::Duration::seconds(30),
         });
         let options = ClientOptions { retry, ..Default::default() };
-        let auth: Arc<dyn Policy> =
-            Arc::new(BearerTokenAuthorizationPolicy::new(credential, [cloud.arm_scope.clone()]));
+        let mut bearer = BearerTokenAuthorizationPolicy::new(credential, [cloud.arm_scope.clone()]);
+        if let Some(challenge) = challenge {
+            bearer = bearer.with_on_challenge(challenge);
+        }
+        let auth: Arc<dyn Policy> = Arc::new(bearer);
         let tracer: Arc<dyn Policy> = Arc::new(TracePolicy { sink: TraceSink(trace.clone()) });
-        let pipeline =
-            Pipeline::new(Some("aibc"), Some(env!("CARGO_PKG_VERSION")), options, Vec::new(), vec![auth, tracer], None);
-        ArmClient { pipeline, base: cloud.arm.clone(), reads: Arc::default(), writes: Arc::default(), trace }
+        let guard: Arc<dyn Policy> = Arc::new(super::limits::Guard::new(limits.per_try));
+        let pipeline = Pipeline::new(
+            Some("aibc"),
+            Some(env!("CARGO_PKG_VERSION")),
+            options,
+            Vec::new(),
+            vec![auth, tracer, guard],
+            None,
+        );
+        ArmClient {
+            pipeline,
+            base: cloud.arm.clone(),
+            lro_limit: limits.operation,
+            reads: Arc::default(),
+            writes: Arc::default(),
+            trace,
+        }
     }
 
     pub fn base(&self) -> &Url {
@@ -146,8 +182,32 @@ impl ArmClient {
         Ok(url)
     }
 
-    /// Sends one request; a status of 400 or more becomes `Error::Azure` with ARM's body.
+    /// Sends one request; a status of 400 or more becomes `Error::Azure` with ARM's body. A
+    /// read answered 2xx with a body that is not JSON (a proxy's page, a cut-off body) is
+    /// sent again a few times before that answer is shown.
     pub async fn send(&self, method: Method, path: &str, api: Option<&str>, body: Option<&Value>) -> Result<Response> {
+        let mut tries = 0;
+        loop {
+            match self.send_once(method, path, api, body).await {
+                Err(Error::Protocol(m))
+                    if method == Method::Get && m.contains(NOT_JSON) && tries < NOT_JSON_RETRIES =>
+                {
+                    tries += 1;
+                    self.log(&format!("{m}; reading again ({tries} of {NOT_JSON_RETRIES})"));
+                    tokio::time::sleep(Duration::from_secs(1 << (tries - 1))).await;
+                }
+                Err(Error::Protocol(m)) if m.contains(NOT_JSON) && tries > 0 => {
+                    return Err(Error::Protocol(format!(
+                        "{m} ({} tries; a proxy or firewall between aibc and ARM may be answering: check HTTPS_PROXY and NO_PROXY)",
+                        tries + 1
+                    )));
+                }
+                other => return other,
+            }
+        }
+    }
+
+    async fn send_once(&self, method: Method, path: &str, api: Option<&str>, body: Option<&Value>) -> Result<Response> {
         let url = self.url(path, api)?;
         let operation = format!("{} {}", method, url.path());
         if method == Method::Get {
@@ -170,6 +230,7 @@ impl ArmClient {
         let retry_after = headers.get_optional_str(&RETRY_AFTER).and_then(parse_retry_after);
         let (async_operation, location) = (text(&ASYNC_OPERATION), text(&LOCATION));
         let (request_id, correlation_id) = (text(&REQUEST_ID), text(&CORRELATION_ID));
+        let challenge = text(&WWW_AUTHENTICATE);
         let bytes: &[u8] = raw.body().as_ref();
         let body = if bytes.iter().all(u8::is_ascii_whitespace) {
             Value::Null
@@ -177,15 +238,27 @@ impl ArmClient {
             match serde_json::from_slice(bytes) {
                 Ok(v) => v,
                 Err(_) if status >= 400 => Value::String(String::from_utf8_lossy(bytes).into_owned()),
-                Err(e) => return Err(Error::Protocol(format!("{operation}: the body is not JSON: {e}"))),
+                Err(e) => {
+                    let kind = text(&CONTENT_TYPE).unwrap_or_else(|| "no content type".into());
+                    return Err(Error::Protocol(format!(
+                        "{operation}: {status} {NOT_JSON} ({kind}, {} bytes, {e}): {}",
+                        bytes.len(),
+                        clip(bytes)
+                    )));
+                }
             }
         };
         if status >= 400 {
-            let error = ErrorDetail::from_body(&body).unwrap_or_else(|| ErrorDetail {
+            let mut error = ErrorDetail::from_body(&body).unwrap_or_else(|| ErrorDetail {
                 code: format!("Http{status}"),
-                message: body.as_str().map(str::to_string).unwrap_or_default(),
+                message: body.as_str().map(|b| clip(b.as_bytes())).unwrap_or_default(),
                 ..Default::default()
             });
+            if status == 401 {
+                // The pipeline already signed in again once (super::challenge); a second 401
+                // means the identity itself is refused.
+                error.message.push_str(&super::challenge::after_refusal(challenge.as_deref()));
+            }
             return Err(Error::Azure(Box::new(AzureError { operation, status, error, request_id, correlation_id })));
         }
         Ok(Response { status, body, async_operation, location, retry_after, request_id, correlation_id })
@@ -232,7 +305,9 @@ impl ArmClient {
         // 200/201 without a status URL: follow provisioningState on the resource itself.
         let mut current = first.body;
         let mut delay = first.retry_after;
+        let started = std::time::Instant::now();
         loop {
+            self.check_limit(&operation, started)?;
             match provisioning_state(&current) {
                 None => return Ok(current),
                 Some(s) if is_terminal(s) => return finish(&operation, s, &current).map(|()| current).map_err(&ids),
@@ -292,7 +367,9 @@ impl ArmClient {
 
     /// Polls an `Azure-AsyncOperation` URL until its status is terminal.
     async fn wait_async(&self, operation: &str, url: &str, mut delay: Option<Duration>) -> Result<Value> {
+        let started = std::time::Instant::now();
         loop {
+            self.check_limit(operation, started)?;
             tokio::time::sleep(poll_delay(delay)).await;
             let r = self.send(Method::Get, url, None, None).await?;
             let status = r.body.get("status").and_then(Value::as_str).unwrap_or("InProgress");
@@ -306,7 +383,9 @@ impl ArmClient {
 
     /// Polls a `Location` URL until it stops answering 202; returns the final body.
     async fn wait_location(&self, operation: &str, url: &str, mut delay: Option<Duration>) -> Result<Value> {
+        let started = std::time::Instant::now();
         loop {
+            self.check_limit(operation, started)?;
             tokio::time::sleep(poll_delay(delay)).await;
             let r = self.send(Method::Get, url, None, None).await.map_err(|e| match e {
                 Error::Azure(mut a) => {
@@ -323,10 +402,44 @@ impl ArmClient {
     }
 }
 
+impl ArmClient {
+    /// A long-running operation polled past its limit ends the wait, not the operation.
+    fn check_limit(&self, operation: &str, started: std::time::Instant) -> Result<()> {
+        if started.elapsed() < self.lro_limit {
+            return Ok(());
+        }
+        Err(Error::TimedOut(format!(
+            "{operation} was still running after {}; it goes on in Azure. Run the command again to pick it up, \
+             or allow longer with AIBC_OPERATION_TIMEOUT",
+            super::limits::human(self.lro_limit)
+        )))
+    }
+}
+
+/// The words a non-JSON body error carries (`send` retries reads on them).
+const NOT_JSON: &str = "with a body that is not JSON";
+
+/// What came back, for an error message: the first few hundred characters on one line. The
+/// text is redacted before it is cut, so a token cut in half is still recognised.
+pub(crate) fn clip(bytes: &[u8]) -> String {
+    const MAX: usize = 300;
+    let text = String::from_utf8_lossy(&bytes[..bytes.len().min(64 * 1024)]);
+    let one_line: String = redact(&text).split_whitespace().collect::<Vec<_>>().join(" ");
+    let mut out: String = one_line.chars().take(MAX).collect();
+    if one_line.chars().count() > MAX || bytes.len() > 64 * 1024 {
+        out.push_str(" …");
+    }
+    out
+}
+
 fn classify(operation: &str, e: azure_core::Error) -> Error {
     use azure_core::error::ErrorKind;
     match e.kind() {
-        ErrorKind::Credential => Error::Auth(error_chain(&e)),
+        // A certificate failure while signing in is a TLS problem, not a refusal.
+        ErrorKind::Credential => match error_chain(&e).split_once(super::limits::TLS_PROBLEM) {
+            Some((_, rest)) => Error::Transport(format!("{}{rest}", super::limits::TLS_PROBLEM)),
+            None => Error::Auth(error_chain(&e)),
+        },
         ErrorKind::Io | ErrorKind::Connection => Error::Transport(format!("{operation}: {}", error_chain(&e))),
         _ => Error::Transport(format!("{operation}: {}", error_chain(&e))),
     }

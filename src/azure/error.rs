@@ -68,6 +68,9 @@ pub enum Error {
     Protocol(String),
     /// A local problem (a file to upload, a bad argument).
     Local(String),
+    /// A wait had a limit and reached it (`deploy --timeout`, a long-running operation past
+    /// `AIBC_OPERATION_TIMEOUT`); what was sent goes on in Azure.
+    TimedOut(String),
 }
 
 pub type Result<T> = std::result::Result<T, Error>;
@@ -122,6 +125,7 @@ impl fmt::Display for Error {
             Error::Transport(m) => write!(f, "could not reach Azure: {}", redact(m)),
             Error::Protocol(m) => write!(f, "unexpected answer from Azure: {}", redact(m)),
             Error::Local(m) => f.write_str(&redact(m)),
+            Error::TimedOut(m) => write!(f, "timed out: {}", redact(m)),
         }
     }
 }

@@ -3,9 +3,11 @@
 
 pub mod auth;
 pub mod blob;
+pub mod challenge;
 pub mod client;
 pub mod cloud;
 pub mod error;
+pub mod limits;
 
 use std::sync::Arc;
 
@@ -53,11 +55,21 @@ impl Session {
             Cloud::resolve(connect.cloud, connect.arm_endpoint.as_deref(), connect.authority_host.as_deref(), env)
                 .map_err(|e| Error::Local(e.0))?;
         let method = auth::choose(connect.auth, env)?;
-        let credential = auth::credential(method, &cloud, env)?;
+        let limits = limits::Limits::from_env(env).map_err(Error::Local)?;
+        // The settings are read now, so signing in again later (a claims challenge) signs in
+        // the same way.
+        let settings: std::collections::HashMap<&str, String> =
+            SIGN_IN_VARIABLES.iter().filter_map(|n| env(n).map(|v| (*n, v))).collect();
+        let for_credential = cloud.clone();
+        let credential = Arc::new(challenge::Renewable::new(Box::new(move || {
+            auth::credential(method, &for_credential, &|n: &str| settings.get(n).cloned())
+        }))?);
         let trace: client::Trace =
             if connect.verbose { Some(Arc::new(|line: &str| eprintln!("  [http] {line}"))) } else { None };
-        let arm = ArmClient::new(&cloud, credential.clone(), trace);
-        let blobs = blob::Blobs::new(credential);
+        let reauth =
+            Arc::new(challenge::Reauthenticate { credential: credential.clone(), scope: cloud.arm_scope.clone() });
+        let arm = ArmClient::with_limits(&cloud, credential.clone(), Some(reauth), trace, &limits);
+        let blobs = blob::Blobs::new(credential, &limits);
         let how = if connect.auth == AuthMethod::Auto { " (--auth auto)" } else { "" };
         say(&format!("signed in with {}{how}, ARM at {}", method.label(), cloud.arm));
         let subscription = match connect
@@ -77,6 +89,21 @@ impl Session {
         format!("/subscriptions/{}/resourceGroups/{rg}", self.subscription)
     }
 }
+
+/// What `auth::credential` reads from the environment.
+const SIGN_IN_VARIABLES: &[&str] = &[
+    "SYSTEM_OIDCREQUESTURI",
+    "SYSTEM_ACCESSTOKEN",
+    "AZURESUBSCRIPTION_SERVICE_CONNECTION_ID",
+    "AIBC_SERVICE_CONNECTION_ID",
+    "AZURESUBSCRIPTION_CLIENT_ID",
+    "AZURESUBSCRIPTION_TENANT_ID",
+    "AZURE_CLIENT_ID",
+    "AZURE_TENANT_ID",
+    "AZURE_CLIENT_SECRET",
+    "AZURE_FEDERATED_TOKEN_FILE",
+    "PATH",
+];
 
 /// With no subscription given, the one the identity can see; several is a usage error.
 async fn only_subscription(arm: &ArmClient) -> Result<String> {

@@ -187,6 +187,7 @@ pub fn fail(e: &Error) -> i32 {
     match e {
         Error::Azure(_) | Error::Auth(_) => exit::AZURE_REFUSED,
         Error::Transport(_) | Error::Protocol(_) | Error::Local(_) => exit::FAILURE,
+        Error::TimedOut(_) => exit::WAIT_TIMED_OUT,
     }
 }
 
@@ -197,16 +198,36 @@ pub fn runtime() -> tokio::runtime::Runtime {
 }
 
 /// Runs a command's future; Ctrl-C stops waiting (exit 130) and says what keeps running.
+/// SIGTERM, what CI agents and containers send on cancel, is handled the same way (exit 143).
 pub fn block_on<F: std::future::Future<Output = i32>>(future: F, on_interrupt: &str) -> i32 {
+    block_on_with(future, &|| on_interrupt.to_string())
+}
+
+/// `block_on` whose interruption message is made when the signal comes (where things stand).
+pub fn block_on_with<F: std::future::Future<Output = i32>>(future: F, on_interrupt: &dyn Fn() -> String) -> i32 {
     runtime().block_on(async {
         tokio::select! {
             code = future => code,
             _ = tokio::signal::ctrl_c() => {
-                eprintln!("\ninterrupted: {on_interrupt}");
+                eprintln!("\ninterrupted: {}", on_interrupt());
                 exit::INTERRUPTED
+            }
+            _ = terminated() => {
+                eprintln!("\nterminated (SIGTERM): {}", on_interrupt());
+                exit::TERMINATED
             }
         }
     })
+}
+
+/// Resolves when the process receives SIGTERM (never elsewhere).
+async fn terminated() {
+    #[cfg(unix)]
+    if let Ok(mut term) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+        term.recv().await;
+        return;
+    }
+    std::future::pending::<()>().await
 }
 
 /// `30s`, `5m`, `4h`, `1h30m`, `90` (seconds).

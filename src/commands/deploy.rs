@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 
-use super::{AzureArgs, Loaded, Output, block_on, connect, fail, say, set_pipeline_variable};
+use super::{AzureArgs, Loaded, Output, block_on_with, connect, fail, say, set_pipeline_variable};
 use crate::azure::{Error, Result, Session, api};
 use crate::deploy::{self, Image, Options, param_env_name};
 use crate::exit;
@@ -42,6 +42,10 @@ pub struct DeployArgs {
     /// How long new role assignments get to propagate before the image template is created.
     #[arg(long, value_name = "DURATION", default_value = "30s", value_parser = super::parse_duration)]
     pub role_wait: Duration,
+    /// Stop waiting after this long (exit 9): for ARM, for another deploy of the same image,
+    /// for role propagation. What was sent goes on in Azure; `aibc deploy` again picks it up.
+    #[arg(long, value_name = "DURATION", default_value = "60m", value_parser = super::parse_duration)]
+    pub timeout: Duration,
     /// Print the result as JSON on standard output.
     #[arg(long, value_enum, default_value_t = Output::Text)]
     pub output: Output,
@@ -78,9 +82,25 @@ pub fn run(args: DeployArgs) -> i32 {
         );
         return exit::USAGE;
     }
-    let interrupted = "ARM goes on with a deployment already sent; `aibc deploy` again picks up from there";
-    block_on(deploy_all(args, images, params), interrupted)
+    let timeout = args.timeout;
+    let bounded = async move {
+        match tokio::time::timeout(timeout, deploy_all(args, images, params)).await {
+            Ok(code) => code,
+            Err(_) => {
+                eprintln!(
+                    "error: deploy timed out after {} (--timeout): {}. {RESUME}, or allow longer with --timeout",
+                    crate::azure::limits::human(timeout),
+                    deploy::wait::stage()
+                );
+                exit::WAIT_TIMED_OUT
+            }
+        }
+    };
+    block_on_with(bounded, &|| format!("{}. {RESUME}", deploy::wait::stage()))
 }
+
+/// How to go on after an interrupted or timed-out deploy.
+const RESUME: &str = "`aibc deploy` again picks up from there: what is done is not sent again";
 
 /// `--param` values, then `AIBC_PARAM_*` for the parameters the images declare.
 fn params_of(given: &[String], images: &[Loaded]) -> std::result::Result<BTreeMap<String, String>, String> {

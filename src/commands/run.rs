@@ -125,7 +125,7 @@ fn renderer(which: &Which) -> RefCell<Box<dyn Render>> {
     RefCell::new(report::for_environment(which.output == Output::Json))
 }
 
-const REATTACH: &str = "the build goes on in Azure; `aibc status` shows it and `aibc run` attaches to it again";
+const REATTACH: &str = "the build goes on in Azure (it is not canceled); `aibc status` shows it, `aibc run` attaches to it again and `aibc cancel` stops it";
 
 pub fn run(args: RunArgs) -> i32 {
     let images = match images_of(&args.which) {

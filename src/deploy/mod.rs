@@ -7,6 +7,7 @@
 //! hash of what was deployed: deploying an unchanged spec again only reads (no PUT, no upload).
 
 pub mod failure;
+pub mod wait;
 
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -108,8 +109,31 @@ impl<F: Fn(&str)> Say for F {
 }
 
 /// `version` computes the image version from the spec's scheme; it is only called when no
-/// version was given and none can be reused.
+/// version was given and none can be reused. Another deploy of the same image that is
+/// running is waited for (wait.rs), also when it started between our read and our PUT.
 pub async fn deploy<'v>(
+    session: &Session,
+    image: &Image<'_>,
+    options: &Options,
+    version: &'v dyn Fn() -> VersionFuture<'v>,
+    out: &dyn Say,
+) -> Result<Deployed> {
+    let mut attempt = 0;
+    loop {
+        match deploy_once(session, image, options, version, out).await {
+            Err(e) if e.code() == Some("DeploymentActive") && attempt < 3 => {
+                attempt += 1;
+                out.say(&format!(
+                    "{}: another deploy of this image started meanwhile (DeploymentActive)",
+                    image.deployment_name()
+                ));
+            }
+            other => return other,
+        }
+    }
+}
+
+async fn deploy_once<'v>(
     session: &Session,
     image: &Image<'_>,
     options: &Options,
@@ -121,6 +145,7 @@ pub async fn deploy<'v>(
     let deployment_path = format!("{}/providers/Microsoft.Resources/deployments/{name}", session.rg_path(rg));
 
     ensure_resource_group(session, image, options, out).await?;
+    wait::for_other_deploy(session, &deployment_path, &name, options.role_wait, out).await?;
     let previous = session.arm.get(&deployment_path, api::RESOURCES).await?;
 
     let base_params = parameters(image, options)?;
@@ -197,6 +222,7 @@ pub async fn deploy<'v>(
     phase1.insert("deployImageTemplate".into(), json!({"value": false}));
     let phase1_hash = input_hash(&image.template, &phase1);
     out.say(&format!("{name}: deploying identity, roles, storage and gallery"));
+    wait::set_stage(format!("deployment {name} (identity, roles, storage, gallery) was sent to ARM and goes on there"));
     let first = put_deployment(
         session,
         &deployment_path,
@@ -207,6 +233,7 @@ pub async fn deploy<'v>(
         previous_template.as_deref(),
     )
     .await?;
+    wait::set_stage(format!("deployment {name} (identity, roles, storage, gallery) is done; uploading local files"));
     let uploaded = upload_artifacts(session, image, &outputs_of(&first), out).await?;
 
     let new_roles = created_role_assignments(session, &deployment_path).await.unwrap_or(0);
@@ -226,6 +253,7 @@ pub async fn deploy<'v>(
     // created; a role assignment younger than ARM's caches gives "not authorized", so that
     // one failure is retried.
     out.say(&format!("{name}: deploying the image template"));
+    wait::set_stage(format!("deployment {name} with the image template was sent to ARM and goes on there"));
     let mut attempt = 0;
     let second = loop {
         match put_deployment(session, &deployment_path, image, &phase2, &full_hash, &content_hash, None).await {

@@ -145,8 +145,7 @@ async fn deploy_once<'v>(
     let deployment_path = format!("{}/providers/Microsoft.Resources/deployments/{name}", session.rg_path(rg));
 
     ensure_resource_group(session, image, options, out).await?;
-    wait::for_other_deploy(session, &deployment_path, &name, options.role_wait, out).await?;
-    let previous = session.arm.get(&deployment_path, api::RESOURCES).await?;
+    let previous = wait::for_other_deploy(session, &deployment_path, &name, options.role_wait, out).await?;
 
     let base_params = parameters(image, options)?;
     let content_hash = input_hash(&image.template, &base_params);

@@ -42,19 +42,20 @@ fn first_phase(deployment: &Value) -> bool {
     deployment.pointer("/properties/parameters/deployImageTemplate/value").and_then(Value::as_bool) == Some(false)
 }
 
-/// Waits while another deploy's deployment `path` runs, and while it rests between phases.
-/// True when it waited (the caller reads the deployment again). `deploy --timeout` bounds it.
+/// Reads the deployment `path`, waiting while another deploy's deployment of that name runs
+/// and while it rests between phases; returns it as it is once nobody else is deploying.
+/// `deploy --timeout` bounds the wait.
 pub async fn for_other_deploy(
     session: &Session,
     path: &str,
     name: &str,
     role_wait: Duration,
     out: &dyn Say,
-) -> Result<bool> {
+) -> Result<Option<Value>> {
     let mut waited = false;
     let mut resting_since: Option<Instant> = None;
     loop {
-        let Some(d) = session.arm.get(path, api::RESOURCES).await? else { return Ok(waited) };
+        let Some(d) = session.arm.get(path, api::RESOURCES).await? else { return Ok(None) };
         if is_active(&d) {
             if !waited {
                 let since = d.pointer("/properties/timestamp").and_then(Value::as_str).unwrap_or("?");
@@ -71,10 +72,10 @@ pub async fn for_other_deploy(
             let since = *resting_since.get_or_insert_with(Instant::now);
             if since.elapsed() > role_wait + BETWEEN_PHASES {
                 out.say(&format!("{name}: the other deploy did not go on to its image template; deploying"));
-                return Ok(waited);
+                return Ok(Some(d));
             }
         } else {
-            return Ok(waited);
+            return Ok(Some(d));
         }
         tokio::time::sleep(POLL).await;
     }

@@ -55,6 +55,19 @@ def command(env: e2e.Env, *args: str) -> list[str]:
             env.info["authority_host"], "--subscription", env.subscription]
 
 
+def slow_env(make_env, seconds: int, **extra) -> e2e.Env:
+    """Seeded, with deployments that take `seconds` on the fake's clock (`env.fake.advance`)."""
+    env = make_env(fast(lro={"default": {"polls": 1, "retry_after": 0},
+                             DEPLOYMENTS: {"seconds": seconds, "retry_after": 1}}, **extra))
+    e2e.seed_example_prerequisites(env)
+    return env
+
+
+def start(env: e2e.Env, *args: str) -> subprocess.Popen:
+    return subprocess.Popen(command(env, *args), cwd=e2e.REPO, env=env.env(), stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+
+
 def wait_for(env: e2e.Env, what, timeout: float = 60) -> None:
     deadline = time.time() + timeout
     while time.time() < deadline:
@@ -161,9 +174,7 @@ def test_fake_proxies_blobs_and_fails_them_on_request(make_env):
 # ----------------------------------------------------------------------------- bounded waits
 
 def test_deploy_timeout_exits_9_and_says_what_goes_on(make_env):
-    env = make_env(fast(lro={"default": {"polls": 1, "retry_after": 0}, DEPLOYMENTS: {"seconds": 3600,
-                                                                                    "retry_after": 1}}))
-    e2e.seed_example_prerequisites(env)
+    env = slow_env(make_env, 3600)
     started = time.time()
     r = deploy(env, "rg-timeout", "--timeout", "3s")
     assert r.code == 9, r.output
@@ -173,9 +184,7 @@ def test_deploy_timeout_exits_9_and_says_what_goes_on(make_env):
 
 
 def test_a_long_running_operation_is_polled_for_a_bounded_time(make_env):
-    env = make_env(fast(lro={"default": {"polls": 1, "retry_after": 0}, DEPLOYMENTS: {"seconds": 3600,
-                                                                                    "retry_after": 1}}))
-    e2e.seed_example_prerequisites(env)
+    env = slow_env(make_env, 3600)
     r = deploy(env, "rg-lro", extra_env={"AIBC_OPERATION_TIMEOUT": "2s"})
     assert r.code == 9, r.output
     assert "timed out: PUT /subscriptions/" in r.stderr and "was still running after 2 s" in r.stderr, r.stderr
@@ -185,11 +194,8 @@ def test_a_long_running_operation_is_polled_for_a_bounded_time(make_env):
 # ----------------------------------------------------------------------------- SIGTERM
 
 def test_sigterm_during_deploy_says_where_it_stands_and_a_rerun_finishes(make_env):
-    env = make_env(fast(lro={"default": {"polls": 1, "retry_after": 0}, DEPLOYMENTS: {"seconds": 3600,
-                                                                                    "retry_after": 1}}))
-    e2e.seed_example_prerequisites(env)
-    p = subprocess.Popen(command(env, "deploy", SPEC, "-g", "rg-term", "--role-wait", "0s"), cwd=e2e.REPO,
-                         env=env.env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    env = slow_env(make_env, 3600)
+    p = start(env, "deploy", SPEC, "-g", "rg-term", "--role-wait", "0s")
     wait_for(env, deployment_put)
     time.sleep(0.5)
     p.send_signal(signal.SIGTERM)
@@ -210,8 +216,7 @@ def test_sigterm_during_run_leaves_the_build_running(make_env):
     env = make_env(fast(runs={"default": {"polls_per_step": 40}}))
     e2e.seed_example_prerequisites(env)
     assert deploy(env, "rg-run-term", "--image-version", "1.0.0").code == 0
-    p = subprocess.Popen(command(env, "run", SPEC, "-g", "rg-run-term", "--metadata", str(env.work / "v.json")),
-                         cwd=e2e.REPO, env=env.env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    p = start(env, "run", SPEC, "-g", "rg-run-term", "--metadata", str(env.work / "v.json"))
     wait_for(env, lambda q: q["method"] == "POST" and q["path"].endswith("/run"))
     time.sleep(1)
     p.send_signal(signal.SIGTERM)
@@ -228,11 +233,8 @@ def test_sigterm_during_run_leaves_the_build_running(make_env):
 # ----------------------------------------------------------------------------- sign-in
 
 def test_a_revoked_token_is_replaced_once_honouring_the_claims_challenge(make_env):
-    env = make_env(fast(token_lifetime_seconds=86_400, lro={"default": {"polls": 1, "retry_after": 0}, DEPLOYMENTS: {"seconds": 3600,
-                                                                                    "retry_after": 1}}))
-    e2e.seed_example_prerequisites(env)
-    p = subprocess.Popen(command(env, "deploy", SPEC, "-g", "rg-cae", "--role-wait", "0s"), cwd=e2e.REPO,
-                         env=env.env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    env = slow_env(make_env, 3600, token_lifetime_seconds=86_400)
+    p = start(env, "deploy", SPEC, "-g", "rg-cae", "--role-wait", "0s")
     wait_for(env, deployment_put)
     env.fake._call("POST", "/_fake/revoke", {})  # e.g. the service principal's secret was rotated
     env.fake.update_scenario({"lro": {DEPLOYMENTS: {"seconds": 0, "retry_after": 0}}})
@@ -347,13 +349,10 @@ def test_a_certificate_for_another_host_fails_at_once(env, tmp_path):
 # ----------------------------------------------------------------------------- concurrent deploys
 
 def test_a_second_deploy_waits_for_the_first_and_finds_nothing_to_do(make_env, tmp_path):
-    env = make_env(fast(lro={"default": {"polls": 1, "retry_after": 0}, DEPLOYMENTS: {"seconds": 3,
-                                                                                    "retry_after": 1}}))
-    e2e.seed_example_prerequisites(env)
+    env = slow_env(make_env, 3)
     spec = unique_copy(tmp_path)
     args = ("deploy", str(spec), "-g", "rg-twice", "--role-wait", "0s", "--image-version", "2.0.0")
-    first = subprocess.Popen(command(env, *args), cwd=e2e.REPO, env=env.env(), stdout=subprocess.PIPE,
-                             stderr=subprocess.PIPE, text=True)
+    first = start(env, *args)
     wait_for(env, deployment_put)
     second = deploy(env, "rg-twice", "--image-version", "2.0.0", spec=spec)
     out, err = first.communicate(timeout=120)
@@ -369,13 +368,10 @@ def test_a_second_deploy_waits_for_the_first_and_finds_nothing_to_do(make_env, t
 
 
 def test_two_deploys_started_together_both_succeed(make_env, tmp_path):
-    env = make_env(fast(lro={"default": {"polls": 1, "retry_after": 0}, DEPLOYMENTS: {"seconds": 2,
-                                                                                    "retry_after": 1}}))
-    e2e.seed_example_prerequisites(env)
+    env = slow_env(make_env, 2)
     spec = unique_copy(tmp_path)
     args = ("deploy", str(spec), "-g", "rg-together", "--role-wait", "0s", "--image-version", "3.0.0")
-    procs = [subprocess.Popen(command(env, *args), cwd=e2e.REPO, env=env.env(), stdout=subprocess.PIPE,
-                              stderr=subprocess.PIPE, text=True) for _ in range(2)]
+    procs = [start(env, *args) for _ in range(2)]
     results = [p.communicate(timeout=180) for p in procs]
     for p, (out, err) in zip(procs, results):
         env.outputs.append(out + err)
@@ -441,3 +437,32 @@ def test_a_storage_failure_that_stays_fails_with_the_blob_named(make_env, tmp_pa
     r = deploy(env, "rg-blob-403", spec=unique_copy(tmp_path))
     assert r.code == 3, r.output
     assert "upload blob `" in r.stderr and "Storage Blob Data Contributor" in r.stderr, r.stderr
+
+
+# ----------------------------------------------------------------------------- redaction
+
+def test_nothing_secret_is_printed_through_any_fault(make_env, tmp_path):
+    """Every fault above with --verbose, plus a page carrying every secret shape: the output
+    shows the keys with masked values, and no token, secret or piece of a token."""
+    env = make_env(fast(token_lifetime_seconds=86_400, storage={"proxy": True}))
+    e2e.seed_example_prerequisites(env)
+    jwt = env.token()
+    planted = {
+        "AZURE_CLIENT_SECRET=": "planted-env-secret", "clientSecret=": "planted-client-secret",
+        "password: ": "planted-password", "sig: ": "planted-sig", "&sig%3D": "planted-encoded-sig",
+        "x-ms-encryption-key: ": "planted-encryption-key", "key=": jwt,
+    }
+    page = " ".join(f"{k}{v}" for k, v in planted.items())
+    env.fake.update_scenario({"faults": [
+        {"method": "GET", "path": "*/resourceGroups/rg-leak", "kind": "reset"},
+        {"method": "PUT", "path": "/_blob/*", "kind": "reset"},
+        {"method": "GET", "path": "/_operations/*", "kind": "html", "times": "always", "body": page},
+    ]})
+    r = deploy(env, "rg-leak", "--verbose", spec=unique_copy(tmp_path))
+    assert r.code == 1 and "not JSON" in r.stderr, r.output
+    for key in planted:
+        assert f"{key}***" in r.stderr, (key, r.stderr[-1500:])
+    env.fake.set_scenario(fast(cae={"challenge_all": True}))
+    refused = env.aibc("status", SPEC, "-g", "rg-leak", "--verbose")
+    assert refused.code == 3 and "[http]" in refused.stderr, refused.output
+    assert_nothing_leaked(env, *planted.values())

@@ -250,6 +250,20 @@ def test_a_revoked_token_is_replaced_once_honouring_the_claims_challenge(make_en
     assert len(grants) >= 2
 
 
+def test_a_token_the_server_thinks_expired_is_replaced_once(make_env):
+    """Clock skew: ARM's clock says the token expired, the client's says it is valid."""
+    env = slow_env(make_env, 3600)
+    p = start(env, "deploy", SPEC, "-g", "rg-skew", "--role-wait", "0s")
+    wait_for(env, deployment_put)
+    env.fake.update_scenario({"lro": {DEPLOYMENTS: {"seconds": 0, "retry_after": 0}}})
+    env.fake.advance(3700)  # past the token's lifetime on ARM's clock only
+    out, err = p.communicate(timeout=90)
+    env.outputs.append(out + err)
+    assert p.returncode == 0, err
+    assert "ARM refused the access token (invalid_token); signing in again" in err, err
+    assert [q for q in env.requests() if q.get("source") == "client" and q["status"] == 401]
+
+
 def test_a_token_refused_again_after_signing_in_again_fails_clearly(make_env):
     env = make_env(fast(cae={"challenge_all": True}))
     r = env.aibc("status", SPEC, "-g", "rg-none")

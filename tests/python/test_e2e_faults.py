@@ -426,8 +426,9 @@ def test_wire_faults_are_survived(env, fault):
 @pytest.mark.parametrize("fault", [
     {"method": "PUT", "path": "/_blob/*", "status": 500, "times": 1},
     {"method": "PUT", "path": "/_blob/*", "kind": "reset", "times": 1},
-    {"method": "HEAD", "path": "/_blob/*", "kind": "truncate", "times": 1},
-], ids=["500", "reset", "truncated-properties"])
+    {"method": "PUT", "path": "/_blob/*", "kind": "truncate", "times": 1},
+    {"method": "HEAD", "path": "/_blob/*", "status": 503, "times": 1},
+], ids=["500-on-upload", "reset-after-upload", "truncated-upload-answer", "503-on-properties"])
 def test_faults_during_blob_upload_are_survived(make_env, tmp_path, fault):
     env = make_env(fast(storage={"proxy": True}))
     e2e.seed_example_prerequisites(env)

@@ -20,6 +20,7 @@ mod params;
 mod resolve;
 pub mod roundtrip;
 pub mod value;
+pub mod values;
 pub mod yaml;
 
 use std::io::{IsTerminal, Write};
@@ -53,6 +54,27 @@ pub struct Args {
     pub out: Option<PathBuf>,
     /// Compile the imported spec and compare its image template with the original.
     pub check: bool,
+    pub options: Options,
+}
+
+/// The image's OS, when the template does not say it (`--os`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum OsArg {
+    Linux,
+    Windows,
+}
+
+/// Values from outside the template, as a deployment or `packer build` gets them.
+#[derive(Debug, Clone, Default)]
+pub struct Options {
+    /// ARM: a parameters file (JSON, or `.bicepparam` of plain values).
+    pub parameters: Option<PathBuf>,
+    /// Packer: `-var-file` files (HCL2 `.pkrvars.hcl` or JSON), in order.
+    pub var_files: Vec<PathBuf>,
+    /// Packer: `-var NAME=VALUE`, in order; they override the files.
+    pub vars: Vec<String>,
+    /// The image's OS, whatever the template suggests.
+    pub os: Option<OsArg>,
 }
 
 /// Why an import produced no spec.
@@ -84,11 +106,16 @@ pub struct Imported {
 /// Imports `path`. `spec_path` is where the spec will be written: local files the
 /// template uses are referred to relative to it.
 pub fn import(kind: Kind, path: &Path, spec_path: &Path) -> Result<Imported, Failure> {
+    import_with(kind, path, spec_path, &Options::default())
+}
+
+/// Imports `path` with values from outside the template.
+pub fn import_with(kind: Kind, path: &Path, spec_path: &Path, options: &Options) -> Result<Imported, Failure> {
     match kind {
-        Kind::Arm => import_text(kind, path, read(path)?, spec_path),
+        Kind::Arm => finish(kind, path, Front::Arm(read(path)?), spec_path, options),
         Kind::Packer => {
             let files = packer::read(path).map_err(Failure::Io)?;
-            finish(kind, path, Front::Packer(files), spec_path)
+            finish(kind, path, Front::Packer(files), spec_path, options)
         }
     }
 }
@@ -96,9 +123,10 @@ pub fn import(kind: Kind, path: &Path, spec_path: &Path) -> Result<Imported, Fai
 /// Imports one file's text as if read from `path`: an ARM template or API body, a Packer
 /// JSON template, or one Packer HCL2 file.
 pub fn import_text(kind: Kind, path: &Path, text: String, spec_path: &Path) -> Result<Imported, Failure> {
+    let options = Options::default();
     match kind {
-        Kind::Arm => finish(kind, path, Front::Arm(text), spec_path),
-        Kind::Packer => finish(kind, path, Front::Packer(packer::from_text(path, text)), spec_path),
+        Kind::Arm => finish(kind, path, Front::Arm(text), spec_path, &options),
+        Kind::Packer => finish(kind, path, Front::Packer(packer::from_text(path, text)), spec_path, &options),
     }
 }
 
@@ -107,21 +135,34 @@ enum Front {
     Packer(packer::Files),
 }
 
-fn finish(kind: Kind, path: &Path, front: Front, spec_path: &Path) -> Result<Imported, Failure> {
+fn finish(kind: Kind, path: &Path, front: Front, spec_path: &Path, options: &Options) -> Result<Imported, Failure> {
     let mut sources = Sources::default();
     let found = match front {
-        Front::Arm(text) => arm::load(path, text, &mut sources).map(|f| (f.input, f.params, f.findings)),
-        Front::Packer(files) => {
-            packer::load(path, files, spec_path, &mut sources).map(|f| (f.input, f.params, f.findings))
+        Front::Arm(text) => {
+            let given = match &options.parameters {
+                Some(p) => values::arm_parameters(p, &mut sources),
+                None => Ok(Vec::new()),
+            };
+            given.and_then(|given| arm::load(path, text, &given, &mut sources)).map(|f| (f.input, f.params, f.findings))
         }
+        Front::Packer(files) => packer::given(options, &files, &mut sources)
+            .and_then(|given| packer::load(path, files, given, spec_path, &mut sources))
+            .map(|f| (f.input, f.params, f.findings)),
     };
-    let (input, params, mut findings) = match found {
+    let (mut input, params, mut findings) = match found {
         Ok(f) => f,
         Err(mut findings) => {
             diag::normalize(&mut findings);
             return Err(Failure::Invalid { sources, findings });
         }
     };
+    if let Some(os) = options.os {
+        let os = match os {
+            OsArg::Linux => crate::spec::Os::Linux,
+            OsArg::Windows => crate::spec::Os::Windows,
+        };
+        input.os = Some((os, input.whole));
+    }
     let mut r = resolve::Resolver::new(params);
     let spec = map::map(&input, &mut r);
     findings.append(&mut r.findings);
@@ -154,7 +195,26 @@ fn write_spec(spec: &ImageSpec, kind: Kind, path: &Path, findings: &[Finding], s
         }
     }
     let value = serde_json::to_value(spec).expect("a spec serializes");
-    yaml::to_string(&value, &header)
+    // Each gap is also a comment where the part belongs, for whoever finishes the spec.
+    let notes: Vec<(String, String)> = findings
+        .iter()
+        .filter_map(|f| {
+            let at = f.todo.clone()?;
+            let mut line = format!("{} ({})", f.message.replace('\n', " "), f.location(sources));
+            if let Some(h) = &f.hint {
+                line.push_str(&format!("; {h}"));
+            }
+            Some((at, line))
+        })
+        .collect();
+    yaml::to_string_with_notes(&value, &header, &notes)
+}
+
+impl Imported {
+    /// Whether some parts could not be imported (each is a `# TODO(aibc import)`).
+    pub fn has_gaps(&self) -> bool {
+        self.findings.iter().any(|f| f.code == ImportCode::Gap)
+    }
 }
 
 /// Loads and checks the imported spec as if read from `spec_path`.
@@ -178,7 +238,7 @@ pub fn round_trip(imported: &Imported, doc: &Document) -> Result<roundtrip::Repo
 pub fn run(args: &Args) -> i32 {
     let color = std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none();
     let spec_path = args.out.clone().unwrap_or_else(|| PathBuf::from("image.yaml"));
-    let imported = match import(args.kind, &args.path, &spec_path) {
+    let imported = match import_with(args.kind, &args.path, &spec_path, &args.options) {
         Ok(i) => i,
         Err(Failure::Io(m)) => {
             eprintln!("error: {m}");
@@ -230,8 +290,19 @@ pub fn run(args: &Args) -> i32 {
         eprintln!("error: the imported spec does not validate{shown}; fix the errors above");
         return exit::INVALID_SPEC;
     }
+    let done = if imported.has_gaps() {
+        let gaps = imported.findings.iter().filter(|f| f.code == ImportCode::Gap).count();
+        eprintln!(
+            "{}: {gaps} part{} could not be imported; finish the `# TODO(aibc import)` comments in the spec by hand",
+            args.path.display(),
+            if gaps == 1 { "" } else { "s" }
+        );
+        exit::IMPORTED_WITH_GAPS
+    } else {
+        exit::SUCCESS
+    };
     if !args.check {
-        return exit::SUCCESS;
+        return done;
     }
     match round_trip(&imported, &doc) {
         Ok(report) => {
@@ -242,7 +313,7 @@ pub fn run(args: &Args) -> i32 {
             } else {
                 eprint!("{text}");
             }
-            if report.is_same() { exit::SUCCESS } else { exit::FAILURE }
+            if report.is_same() { done } else { exit::FAILURE }
         }
         Err(e) => {
             eprintln!("error: the round trip failed: {e}");

@@ -48,6 +48,11 @@ pub struct ParamDef {
     pub allowed: Vec<Val>,
     pub origin: Origin,
     pub span: Span,
+    /// The default is a value given with `--parameters`, `-var` or `-var-file`.
+    pub given: bool,
+    /// The template leaves it empty, to be given when building (a Packer variable
+    /// whose default is `""`): it has no default.
+    pub supplied_later: bool,
 }
 
 impl ParamDef {
@@ -61,6 +66,8 @@ impl ParamDef {
             allowed: Vec::new(),
             origin,
             span,
+            given: false,
+            supplied_later: false,
         }
     }
 

@@ -28,8 +28,11 @@ pub enum Field {
     /// Known when compiling, read with `${…}` escapes (`source.gallery`, a managed
     /// image's resource group).
     Fixed,
-    /// Known when compiling and used verbatim (URLs, subnet and gallery image IDs).
+    /// Known when compiling and used verbatim (subnet and gallery image IDs).
     Raw,
+    /// A script or file URL: known when compiling and used verbatim; a stand-in is a URL
+    /// that can never resolve (`https://example.invalid/…`).
+    Url,
     /// Script content: verbatim, never scanned for parameters.
     Content,
 }
@@ -50,6 +53,9 @@ pub struct Resolver {
     pub params: Params,
     pub findings: Vec<Finding>,
     pub subs: Subs,
+    /// Where in the spec the part being mapped goes (`/customize/2`): a gap's
+    /// `# TODO(aibc import)` comment is written there.
+    pub at: String,
 }
 
 /// How deep defaults that refer to other values are followed.
@@ -57,11 +63,19 @@ const MAX_DEFAULT_DEPTH: usize = 8;
 
 impl Resolver {
     pub fn new(params: Params) -> Resolver {
-        Resolver { params, findings: Vec::new(), subs: Subs::new() }
+        Resolver { params, findings: Vec::new(), subs: Subs::new(), at: String::new() }
     }
 
     pub fn warn(&mut self, code: ImportCode, span: Span, message: impl Into<String>) -> &mut Finding {
         self.findings.push(Finding::new(code, span, message));
+        self.findings.last_mut().expect("just pushed")
+    }
+
+    /// A part that could not be imported: reported, and marked in the spec at `self.at`.
+    pub fn gap(&mut self, span: Span, message: impl Into<String>) -> &mut Finding {
+        let mut f = Finding::new(ImportCode::Gap, span, message);
+        f.todo = Some(self.at.clone());
+        self.findings.push(f);
         self.findings.last_mut().expect("just pushed")
     }
 
@@ -82,14 +96,14 @@ impl Resolver {
             V::Bool(b) => Text::lit(b.to_string()),
             V::Float(f) => Text::lit(f.to_string()),
             _ => {
-                self.warn(ImportCode::Invalid, v.span, format!("`{what}` is {}, not a string", v.kind_name()));
+                self.gap(v.span, format!("`{what}` is {}, not a string; it is left out", v.kind_name()));
                 return None;
             }
         };
         let mut reasons = Vec::new();
         let resolved = self.resolve(&text, v.span, what, field, &mut reasons, 0);
-        let resolved = if matches!(field, Field::Fixed | Field::Raw) && !resolved.is_lit() {
-            stand_in(&resolved)
+        let resolved = if matches!(field, Field::Fixed | Field::Raw | Field::Url) && !resolved.is_lit() {
+            stand_in(&resolved, field)
         } else {
             resolved
         };
@@ -171,10 +185,25 @@ impl Resolver {
         let holdable = matches!(def.kind, ParamKind::String | ParamKind::Int | ParamKind::Bool);
         if field == Field::Param && holdable {
             self.params.mark_used(name);
-            if def.origin == Origin::Placeholder {
-                let m = format!("the placeholder `{name}` becomes the required parameter `{}`", def.spec_name);
-                self.warn(ImportCode::Placeholder, span, m.clone()).help("give its value when deploying");
-                reasons.push(m);
+            let later = match &def.origin {
+                Origin::Placeholder => {
+                    let m = format!("the placeholder `{name}` becomes the required parameter `{}`", def.spec_name);
+                    self.warn(ImportCode::Placeholder, span, m.clone()).help("give its value when deploying");
+                    reasons.push(m);
+                    None
+                }
+                Origin::Variable { env: Some(env) } => {
+                    Some(format!("`{name}` is read from the environment variable `{env}` when building"))
+                }
+                _ if def.supplied_later => {
+                    Some(format!("`{name}` is left empty in the template, to be given when building"))
+                }
+                _ => None,
+            };
+            if let Some(why) = later {
+                let m = format!("{why}; it becomes the required parameter `{}`", def.spec_name);
+                self.warn(ImportCode::DeployTime, span, m)
+                    .help(format!("give its value when deploying, or import again with `-var {name}=VALUE`"));
             }
             return Text::piece(Piece::Param(def.spec_name.clone()));
         }
@@ -210,7 +239,6 @@ impl Resolver {
         let def = self.params.get(name).cloned();
         let holdable =
             def.as_ref().is_some_and(|d| matches!(d.kind, ParamKind::String | ParamKind::Int | ParamKind::Bool));
-        let placeholder = def.as_ref().is_some_and(|d| d.origin == Origin::Placeholder);
         if let (Field::Param, true, Some(d)) = (field, holdable, &def) {
             self.params.mark_used(name);
             if d.origin == Origin::Expression {
@@ -218,19 +246,28 @@ impl Resolver {
                     "`{name}` cannot be evaluated when compiling; it becomes the required parameter `{}`",
                     d.spec_name
                 );
-                self.warn(ImportCode::Changed, span, m.clone()).help("give its value when deploying");
+                self.warn(ImportCode::DeployTime, span, m.clone()).help("give its value when deploying");
                 reasons.push(m);
             }
             return Text::piece(Piece::Param(d.spec_name.clone()));
         }
-        let code = if placeholder { ImportCode::Placeholder } else { ImportCode::CompileTime };
         let short = def.as_ref().map(|d| d.spec_name.clone()).unwrap_or_else(|| super::params::base_name(name, false));
         let m = if field == Field::Content {
             format!("script content is fixed when compiling, but `{name}` has no value; it is written as `<{short}>`")
         } else {
             format!("`{what}` must be known when compiling, but `{name}` has no value here; the spec has a stand-in")
         };
-        self.warn(code, span, m.clone()).help("replace the stand-in with the real value");
+        let how = match def.as_ref().map(|d| &d.origin) {
+            Some(Origin::Placeholder) => format!("replace the stand-in with the value `{name}` stands for"),
+            Some(Origin::Parameter) => {
+                format!("replace the stand-in, or import again with `--parameters FILE` giving `{name}` a value")
+            }
+            Some(Origin::Variable { .. }) => {
+                format!("replace the stand-in, or import again with `-var {name}=VALUE` (or `-var-file FILE`)")
+            }
+            _ => "replace the stand-in with the real value".to_string(),
+        };
+        self.gap(span, m.clone()).help(how);
         reasons.push(m);
         if field == Field::Content {
             Text::lit(format!("<{short}>"))
@@ -289,14 +326,14 @@ impl Resolver {
                         Some(i)
                     }
                     None => {
-                        self.warn(ImportCode::Invalid, v.span, format!("`{what}` must be a whole number"))
+                        self.gap(v.span, format!("`{what}` must be a whole number; it is left out"))
                             .help("write the number itself");
                         None
                     }
                 }
             }
             _ => {
-                self.warn(ImportCode::Invalid, v.span, format!("`{what}` is {}, not a number", v.kind_name()));
+                self.gap(v.span, format!("`{what}` is {}, not a number; it is left out", v.kind_name()));
                 None
             }
         }
@@ -321,13 +358,13 @@ impl Resolver {
                         Some(b)
                     }
                     None => {
-                        self.warn(ImportCode::Invalid, v.span, format!("`{what}` must be true or false"));
+                        self.gap(v.span, format!("`{what}` must be true or false; it is left out"));
                         None
                     }
                 }
             }
             _ => {
-                self.warn(ImportCode::Invalid, v.span, format!("`{what}` is {}, not true or false", v.kind_name()));
+                self.gap(v.span, format!("`{what}` is {}, not true or false; it is left out", v.kind_name()));
                 None
             }
         }
@@ -343,11 +380,38 @@ impl Resolver {
         self.container(v, path, what, false).map(|c| c.entries().to_vec()).unwrap_or_default()
     }
 
+    /// The name of the template parameter or variable `v` is exactly, when it has no
+    /// value (no default, nothing given).
+    pub fn unset(&self, v: &Val) -> Option<String> {
+        let name = v.text()?.as_param()?;
+        let d = self.params.get(name)?;
+        d.default.as_ref().is_none_or(|x| matches!(x.v, V::Null)).then(|| name.to_string())
+    }
+
+    /// Reports that a part of the image comes from `name`, which has no value: an error
+    /// when the spec cannot do without the part, a gap otherwise.
+    pub fn missing(&mut self, name: &str, span: Span, what: &str, required: bool) {
+        let how = match self.params.get(name).map(|d| &d.origin) {
+            Some(Origin::Variable { .. }) => format!("import again with `-var {name}=VALUE` or `-var-file FILE`"),
+            _ => format!("import again with `--parameters FILE` giving `{name}` a value"),
+        };
+        let m = format!("`{what}` comes from `{name}`, which has no value when importing");
+        if required {
+            self.warn(ImportCode::MissingValue, span, m).help(how);
+        } else {
+            self.gap(span, format!("{m}; it is left out")).help(how);
+        }
+    }
+
     fn container(&mut self, v: &Val, path: &str, what: &str, list: bool) -> Option<Val> {
         match (&v.v, list) {
             (V::Arr(_), true) | (V::Obj(_), false) => return Some(v.clone()),
             (V::Null, _) => return None,
             _ => {}
+        }
+        if let Some(name) = self.unset(v) {
+            self.missing(&name, v.span, what, what == "distribute");
+            return None;
         }
         let default = v.text().and_then(Text::as_param).and_then(|p| self.params.get(p)).and_then(|d| {
             let value = d.default.clone()?;
@@ -355,7 +419,11 @@ impl Resolver {
         });
         match default {
             Some((name, value)) if matches!((&value.v, list), (V::Arr(_), true) | (V::Obj(_), false)) => {
-                let m = format!("a spec parameter cannot hold a list or mapping: `{name}` is replaced by its default");
+                let given = self.params.get(&name).is_some_and(|d| d.given);
+                let m = format!(
+                    "a spec parameter cannot hold a list or mapping: `{name}` is replaced by its {}",
+                    if given { "given value" } else { "default" }
+                );
                 self.warn(ImportCode::CompileTime, v.span, m.clone())
                     .help("change the values in the spec when they should differ");
                 let value = Val { span: v.span, ..value };
@@ -364,7 +432,7 @@ impl Resolver {
             }
             _ => {
                 let shape = if list { "a list" } else { "a mapping" };
-                self.warn(ImportCode::Invalid, v.span, format!("`{what}` is {}, not {shape}", v.kind_name()))
+                self.gap(v.span, format!("`{what}` is {}, not {shape}; it is left out", v.kind_name()))
                     .help(format!("write {shape} here"));
                 None
             }
@@ -442,7 +510,14 @@ pub fn placeholders(s: &str) -> Vec<Piece> {
 /// Fills the holes of a value that must be known when compiling with stand-ins that
 /// validate: the all-zero subscription in a resource ID's subscription segment, the
 /// hole's name anywhere else.
-fn stand_in(t: &Text) -> Text {
+fn stand_in(t: &Text, field: Field) -> Text {
+    let url =
+        field == Field::Url && !t.pieces().first().is_some_and(|p| matches!(p, Piece::Lit(l) if l.contains("://")));
+    if url {
+        let mut out = Text::lit("https://example.invalid/");
+        out.append(stand_in(t, Field::Raw));
+        return out;
+    }
     let is_id = t
         .pieces()
         .first()
@@ -493,7 +568,7 @@ mod tests {
         t.push(Piece::Lit("/resourceGroups/".into()));
         t.push(Piece::Opaque("rgName".into()));
         assert_eq!(
-            stand_in(&t).as_lit(),
+            stand_in(&t, Field::Raw).as_lit(),
             Some("/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rgName")
         );
     }

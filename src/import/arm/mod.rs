@@ -11,6 +11,7 @@ use super::diag::{Finding, ImportCode};
 use super::map::Input;
 use super::params::{Origin, ParamDef, ParamKind, Params};
 use super::value::Val;
+use super::values::Given;
 use crate::node::{Kind, Node, Scalar};
 use crate::source::{Sources, Span};
 use eval::{TemplateEnv, eval_node};
@@ -26,7 +27,7 @@ pub struct Found {
 }
 
 /// Reads `text` (the file at `path`) as an ARM template or API body.
-pub fn load(path: &Path, text: String, sources: &mut Sources) -> Result<Found, Vec<Finding>> {
+pub fn load(path: &Path, text: String, given: &[Given], sources: &mut Sources) -> Result<Found, Vec<Finding>> {
     let (_, root) = parse_json(path, text, sources)?;
     let whole = root.span;
     let mut findings = Vec::new();
@@ -52,14 +53,41 @@ pub fn load(path: &Path, text: String, sources: &mut Sources) -> Result<Found, V
     } else {
         eval::expressions_in_body(shape.resource, &mut findings);
     }
-    let env = TemplateEnv::new(shape.parameters, shape.variables);
+    let env = TemplateEnv::new(shape.parameters, shape.variables, given);
     let eval = |n: &Node| if shape.template { eval_node(n, &env, 0) } else { eval::literal_node(n) };
 
     let mut params = Params::default();
-    if let Some(Node { kind: Kind::Map(entries), .. }) = shape.parameters {
-        for e in entries {
-            params.add(parameter(&e.key, e.key_span, &e.value, &eval));
+    let declared: &[crate::node::Entry] = match shape.parameters {
+        Some(Node { kind: Kind::Map(entries), .. }) => entries,
+        _ => &[],
+    };
+    for e in declared {
+        let mut def = parameter(&e.key, e.key_span, &e.value, &eval);
+        // A given value becomes the spec parameter's default (lists and mappings are
+        // written in where they are used).
+        if let Some(g) = given.iter().rev().find(|g| g.name.eq_ignore_ascii_case(&e.key)) {
+            def.default = Some(g.value.clone());
+            def.given = true;
         }
+        params.add(def);
+    }
+    let mut unknown = Vec::new();
+    for g in given {
+        if !declared.iter().any(|e| e.key.eq_ignore_ascii_case(&g.name)) {
+            let names: Vec<&str> = declared.iter().map(|e| e.key.as_str()).collect();
+            let mut f =
+                Finding::new(ImportCode::ValueFile, g.span, format!("the template declares no parameter `{}`", g.name));
+            f.hint = Some(match crate::diagnostic::suggest(&g.name, names.iter().copied()) {
+                Some(s) => format!("did you mean `{s}`?"),
+                None if names.is_empty() => "the template has no parameters; leave the file out".to_string(),
+                None => format!("the template's parameters are {}", names.join(", ")),
+            });
+            unknown.push(f);
+        }
+    }
+    if !unknown.is_empty() {
+        unknown.append(&mut findings);
+        return Err(unknown);
     }
 
     let resource = shape.resource;
@@ -75,6 +103,19 @@ pub fn load(path: &Path, text: String, sources: &mut Sources) -> Result<Found, V
         Some(identity) => identities(identity, &eval, &mut findings),
         None => Vec::new(),
     };
+    // List and mapping parameters were written in where they are used.
+    for name in env.defaulted.borrow().iter() {
+        if let Some(e) = declared.iter().find(|e| &e.key == name) {
+            findings.push(
+                Finding::new(
+                    ImportCode::CompileTime,
+                    e.key_span,
+                    format!("a spec parameter cannot hold a list or mapping: the default of `{name}` is written where it is used"),
+                )
+                .hint("change the values in the spec when they should differ, or import with `--parameters FILE`"),
+            );
+        }
+    }
     let fallback = path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
     let fallback = fallback.trim_end_matches(".json").to_string();
     let input = Input {
@@ -85,6 +126,7 @@ pub fn load(path: &Path, text: String, sources: &mut Sources) -> Result<Found, V
         name: get("name"),
         fallback_name: fallback,
         os: None,
+        os_hint: None,
         trigger: shape.trigger,
         description: None,
         unnamed_outputs: false,

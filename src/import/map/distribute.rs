@@ -17,7 +17,7 @@ impl Mapper<'_> {
         unnamed: bool,
     ) -> Option<(Distribution, Option<String>)> {
         let Some((kind, kind_span)) = type_of(v) else {
-            self.r.warn(ImportCode::Invalid, v.span, "a distribution without `type` is left out");
+            self.r.gap(v.span, "a distribution without `type` is left out");
             return None;
         };
         let run_output_name = self.opt_string(v, "runOutputName", path, Field::Param);
@@ -47,7 +47,7 @@ impl Mapper<'_> {
                     "a SharedImage distribution",
                 );
                 let Some(id_val) = v.get("galleryImageId") else {
-                    self.r.warn(ImportCode::Invalid, v.span, "a SharedImage distribution needs `galleryImageId`");
+                    self.r.gap(v.span, "a SharedImage distribution needs `galleryImageId`; it is left out");
                     return None;
                 };
                 let (image_id, version) = self.gallery_image_id(id_val, &format!("{path}/galleryImageId"))?;
@@ -62,7 +62,7 @@ impl Mapper<'_> {
                     Some(m) if m.eq_ignore_ascii_case("shallow") => Some(ReplicationMode::Shallow),
                     Some(m) if m.eq_ignore_ascii_case("full") => Some(ReplicationMode::Full),
                     Some(m) => {
-                        self.r.warn(ImportCode::Invalid, v.span, format!("`{m}` is not a replication mode"));
+                        self.r.gap(v.span, format!("`{m}` is not a replication mode; it is left out"));
                         None
                     }
                     None => None,
@@ -77,7 +77,7 @@ impl Mapper<'_> {
                     "a ManagedImage distribution",
                 );
                 let Some(id_val) = v.get("imageId") else {
-                    self.r.warn(ImportCode::Invalid, v.span, "a ManagedImage distribution needs `imageId`");
+                    self.r.gap(v.span, "a ManagedImage distribution needs `imageId`; it is left out");
                     return None;
                 };
                 let (name, resource_group) = self.managed_image_id(id_val, &format!("{path}/imageId"))?;
@@ -169,7 +169,7 @@ impl Mapper<'_> {
             && segs[7].as_lit().is_some_and(|s| s.eq_ignore_ascii_case("images"));
         if !ok {
             self.r
-                .warn(ImportCode::Invalid, v.span, "`imageId` is not the resource ID of a managed image")
+                .gap(v.span, "`imageId` is not the resource ID of a managed image; the distribution is left out")
                 .help("/subscriptions/<id>/resourceGroups/<group>/providers/Microsoft.Compute/images/<name>");
             return None;
         }
@@ -251,7 +251,7 @@ impl Mapper<'_> {
                 let rp = format!("{p}/{i}");
                 self.unknown_keys(r, &rp, &["replicaCount", "storageAccountType"], "a target region");
                 let Some(name) = r.get("name") else {
-                    self.r.warn(ImportCode::Invalid, r.span, "a target region needs `name`");
+                    self.r.gap(r.span, "a target region needs `name`; it is left out");
                     continue;
                 };
                 let replicas = self.opt_u32(r, "replicaCount", &rp);

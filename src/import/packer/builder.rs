@@ -16,6 +16,8 @@ pub struct Built {
     pub properties: Vec<(String, Span, Val)>,
     pub location: Option<Val>,
     pub os: Option<(Os, Span)>,
+    /// The OS the communicator points to (WinRM: Windows, SSH: Linux).
+    pub os_hint: Option<(Os, Span, String)>,
     /// What names the image (a gallery image, a managed image).
     pub name: Option<Val>,
 }
@@ -96,9 +98,10 @@ fn deployment_subscription() -> Text {
 }
 
 impl Cx<'_> {
+    /// A setting; an empty string is no setting, as in Packer.
     fn get(&mut self, key: &'static str) -> Option<Val> {
         self.handled.push(key);
-        self.b.get(key).filter(|v| !matches!(v.v, V::Null)).cloned()
+        self.b.get(key).filter(|v| !matches!(v.v, V::Null) && v.lit() != Some("")).cloned()
     }
 
     fn span_of(&self, key: &str) -> Span {
@@ -454,5 +457,14 @@ pub fn build(b: &Block, customize: Vec<Val>, findings: &mut Vec<Finding>) -> Bui
             .hint("nothing to do: AIB runs as the identity aibc creates"),
         );
     }
-    Built { properties: props, location, os, name }
+    // Read, not handled: AIB connects itself, so the setting is still reported as such.
+    let os_hint = b.get("communicator").and_then(|c| {
+        let os = match c.lit()?.to_ascii_lowercase().as_str() {
+            "winrm" => Os::Windows,
+            "ssh" => Os::Linux,
+            _ => return None,
+        };
+        Some((os, c.span, format!("communicator = {}", c.lit().unwrap_or_default())))
+    });
+    Built { properties: props, location, os, os_hint, name }
 }

@@ -19,6 +19,7 @@ use hcl_edit::template::{Element, Template as HclTemplate};
 use super::super::diag::{Finding, ImportCode};
 use super::super::params::{Origin, ParamDef, ParamKind, Params};
 use super::super::value::{Piece, Text, V, Val};
+use super::super::values::Given;
 use super::model::{Attr, Block, Template};
 use crate::source::{Pos, Sources, Span};
 
@@ -64,6 +65,7 @@ impl File {
 pub fn read(
     files: &[(std::path::PathBuf, String)],
     var_files: &[(std::path::PathBuf, String)],
+    given: &[Given],
     sources: &mut Sources,
     params: &mut Params,
     findings: &mut Vec<Finding>,
@@ -171,7 +173,15 @@ pub fn read(
         if let Some(v) = overrides.remove(name) {
             def.default = Some(v);
             def.origin = Origin::Variable { env: None };
+            def.given = true;
         }
+        // `-var` and JSON `-var-file` values come last, as in `packer build`.
+        if let Some(g) = given.iter().rev().find(|g| g.name == name) {
+            def.default = Some(g.value.clone());
+            def.origin = Origin::Variable { env: None };
+            def.given = true;
+        }
+        super::empty_means_later(&mut def);
         def.description = b
             .body
             .get_attribute("description")
@@ -181,6 +191,12 @@ pub fn read(
             None => kind_of_value(def.default.as_ref()),
         };
         params.add(def);
+    }
+    let declared: Vec<&str> = var_decls.iter().filter_map(|(_, b)| b.labels.first().map(|l| l.as_str())).collect();
+    for g in given {
+        if !declared.contains(&g.name.as_str()) && params.get(&g.name).is_none() {
+            errors.push(super::undeclared(g, &declared));
+        }
     }
     for (name, v) in overrides {
         findings.push(Finding::new(
@@ -752,7 +768,7 @@ mod tests {
         let mut sources = Sources::default();
         let mut params = Params::default();
         let mut findings = Vec::new();
-        let r = read(&[("t.pkr.hcl".into(), text.to_string())], &[], &mut sources, &mut params, &mut findings);
+        let r = read(&[("t.pkr.hcl".into(), text.to_string())], &[], &[], &mut sources, &mut params, &mut findings);
         (r, params, findings)
     }
 

@@ -60,7 +60,7 @@ fn inputs_that_are_not_image_templates() {
     let bad_source = format!(
         "{ARM_HEAD}      \"properties\": {{\n        \"source\": {{ \"type\": \"ISO\" }},\n        \"distribute\": [{{ \"type\": \"VHD\", \"runOutputName\": \"x\" }}]\n      }}\n    }}\n  ]\n}}\n"
     );
-    assert_errors(Kind::Arm, "t.json", &bad_source, &["AIB705 6:29"]);
+    assert_errors(Kind::Arm, "t.json", &bad_source, &["AIB710 6:29"]);
 }
 
 #[test]

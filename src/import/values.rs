@@ -243,7 +243,11 @@ impl Bicep {
                             Some('t') => s.push('\t'),
                             Some(c @ ('\\' | '\'' | '$')) => s.push(c),
                             _ => {
-                                return Err(self.error(start, "an unknown escape in a string", "write `\\\\` for `\\`"));
+                                return Err(self.error(
+                                    start,
+                                    "an unknown escape in a string",
+                                    "write `\\\\` for `\\`",
+                                ));
                             }
                         },
                         Some(c) => s.push(c),

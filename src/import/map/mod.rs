@@ -116,8 +116,10 @@ pub fn map(input: &Input, r: &mut Resolver) -> Option<ImageSpec> {
         m.r.at = "/customize".into();
         for (i, s) in m.r.list(c, "/customize", "customize").iter().enumerate() {
             m.r.at = format!("/customize/{}", customize.len());
-            if let Some(step) = m.customizer(s, &format!("/customize/{i}")) {
-                customize.push(CustomizeStep::Builtin(step));
+            let path = format!("/customize/{i}");
+            match m.customizer(s, &path) {
+                Some(step) => customize.push(CustomizeStep::Builtin(step)),
+                None => m.left_out(&path),
             }
         }
     }
@@ -135,6 +137,8 @@ pub fn map(input: &Input, r: &mut Resolver) -> Option<ImageSpec> {
                     gallery_ids.push((dists.len(), id));
                 }
                 dists.push(x.0);
+            } else {
+                m.left_out(&format!("/distribute/{i}"));
             }
         }
     }
@@ -211,6 +215,14 @@ pub(super) fn type_of(v: &Val) -> Option<(String, Span)> {
 }
 
 impl Mapper<'_> {
+    /// A part that was not imported: the comparison expects it gone (the reason is
+    /// already reported).
+    fn left_out(&mut self, path: &str) {
+        if !self.r.subs.contains_key(path) {
+            self.r.remove(path, "it could not be imported".into());
+        }
+    }
+
     /// Reports keys of `obj` (at `path`) outside `known` (and `type`, `name`); the
     /// comparison expects them gone.
     pub(super) fn unknown_keys(&mut self, obj: &Val, path: &str, known: &[&str], what: &str) {

@@ -104,6 +104,12 @@ impl Mapper<'_> {
                     }
                 }
             }
+            "iso" | "vhd" | "platformimageuri" => {
+                self.r
+                    .warn(ImportCode::Source, kind_span, format!("AIB cannot build from a `{kind}` source (a file URL)"))
+                    .help("create a managed image or a gallery image version from it first, and use it as a `ManagedImage` or `SharedImageVersion` source");
+                None
+            }
             _ => {
                 self.r
                     .warn(ImportCode::Invalid, kind_span, format!("`{kind}` is not a source type AIB supports"))

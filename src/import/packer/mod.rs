@@ -191,9 +191,17 @@ pub fn load(
 
     let template_dir =
         if path.is_dir() { path.to_path_buf() } else { path.parent().map(Path::to_path_buf).unwrap_or_default() };
-    let customize: Vec<Val> =
-        template.provisioners.iter().flat_map(|p| provisioners::customizers(p, &template_dir, &mut findings)).collect();
-    let built = builder::build(&template.builder, customize, &mut findings);
+    let mut customize: Vec<Val> = Vec::new();
+    for p in &template.provisioners {
+        let before = findings.len();
+        let steps = provisioners::customizers(p, &template_dir, &mut findings);
+        // A provisioner that could not be imported is marked where its steps would be.
+        for f in findings[before..].iter_mut().filter(|f| f.code == ImportCode::Gap && f.todo.is_none()) {
+            f.todo = Some(format!("/customize/{}", customize.len()));
+        }
+        customize.extend(steps);
+    }
+    let built = builder::build(&template.builder, customize, &params, &mut findings);
     let fallback =
         if path.is_dir() { name_of(path) } else { name_of(path).split('.').next().unwrap_or_default().to_string() };
     let spec_dir = spec_path.parent().map(Path::to_path_buf).unwrap_or_default();

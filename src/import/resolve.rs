@@ -56,6 +56,34 @@ pub struct Resolver {
     /// Where in the spec the part being mapped goes (`/customize/2`): a gap's
     /// `# TODO(aibc import)` comment is written there.
     pub at: String,
+    /// Values without a value met in the field being resolved (reported together).
+    holes: Vec<(String, Option<Origin>)>,
+}
+
+/// How to give values that had none when importing.
+fn how_to_give(holes: &[(String, Option<Origin>)]) -> String {
+    let of = |want: fn(&Origin) -> bool| -> Vec<String> {
+        holes.iter().filter(|(_, o)| o.as_ref().is_some_and(want)).map(|(n, _)| n.clone()).collect()
+    };
+    let placeholders = of(|o| *o == Origin::Placeholder);
+    let params = of(|o| *o == Origin::Parameter);
+    let vars = of(|o| matches!(o, Origin::Variable { .. }));
+    let mut ways = Vec::new();
+    if !placeholders.is_empty() {
+        ways.push(format!("write the values {} stand for", placeholders.join(", ")));
+    }
+    if !params.is_empty() {
+        ways.push(format!("import again with `--parameters FILE` giving {} a value", params.join(", ")));
+    }
+    if !vars.is_empty() {
+        let v: Vec<String> = vars.iter().map(|n| format!("-var {n}=VALUE")).collect();
+        ways.push(format!("import again with `{}` (or `-var-file FILE`)", v.join(" ")));
+    }
+    if ways.is_empty() {
+        "replace the stand-in with the real value".to_string()
+    } else {
+        format!("replace the stand-in: {}", ways.join("; or "))
+    }
 }
 
 /// How deep defaults that refer to other values are followed.
@@ -63,7 +91,7 @@ const MAX_DEFAULT_DEPTH: usize = 8;
 
 impl Resolver {
     pub fn new(params: Params) -> Resolver {
-        Resolver { params, findings: Vec::new(), subs: Subs::new(), at: String::new() }
+        Resolver { params, findings: Vec::new(), subs: Subs::new(), at: String::new(), holes: Vec::new() }
     }
 
     pub fn warn(&mut self, code: ImportCode, span: Span, message: impl Into<String>) -> &mut Finding {
@@ -102,6 +130,7 @@ impl Resolver {
         };
         let mut reasons = Vec::new();
         let resolved = self.resolve(&text, v.span, what, field, &mut reasons, 0);
+        self.flush_holes(v.span, what);
         let resolved = if matches!(field, Field::Fixed | Field::Raw | Field::Url) && !resolved.is_lit() {
             stand_in(&resolved, field)
         } else {
@@ -213,12 +242,13 @@ impl Resolver {
                     serde_json::Value::String(s) => s.clone(),
                     other => other.to_string(),
                 };
+                let its = if def.given { "given value" } else { "default" };
                 let m = if field == Field::Content {
-                    format!("script content is fixed when compiling: `{name}` is replaced by its default `{shown}`")
+                    format!("script content is fixed when compiling: `{name}` is replaced by its {its} `{shown}`")
                 } else if !holdable {
-                    format!("a spec parameter cannot hold a list or mapping: `{name}` is replaced by its default")
+                    format!("a spec parameter cannot hold a list or mapping: `{name}` is replaced by its {its}")
                 } else {
-                    format!("`{what}` must be known when compiling: `{name}` is replaced by its default `{shown}`")
+                    format!("`{what}` must be known when compiling: `{name}` is replaced by its {its} `{shown}`")
                 };
                 self.warn(ImportCode::CompileTime, span, m.clone())
                     .help("change the value in the spec when it should differ");
@@ -257,24 +287,38 @@ impl Resolver {
         } else {
             format!("`{what}` must be known when compiling, but `{name}` has no value here; the spec has a stand-in")
         };
-        let how = match def.as_ref().map(|d| &d.origin) {
-            Some(Origin::Placeholder) => format!("replace the stand-in with the value `{name}` stands for"),
-            Some(Origin::Parameter) => {
-                format!("replace the stand-in, or import again with `--parameters FILE` giving `{name}` a value")
-            }
-            Some(Origin::Variable { .. }) => {
-                format!("replace the stand-in, or import again with `-var {name}=VALUE` (or `-var-file FILE`)")
-            }
-            _ => "replace the stand-in with the real value".to_string(),
-        };
-        self.gap(span, m.clone()).help(how);
-        reasons.push(m);
+        reasons.push(m.clone());
+        if field == Field::Content {
+            let how = how_to_give(&[(name.to_string(), def.map(|d| d.origin))]);
+            self.gap(span, m).help(how);
+        } else if !self.holes.iter().any(|(n, _)| n == name) {
+            // Reported once for the whole value, by `flush_holes`.
+            self.holes.push((name.to_string(), def.map(|d| d.origin)));
+        }
         if field == Field::Content {
             Text::lit(format!("<{short}>"))
         } else {
             // Marked for `stand_in`, which knows the value's shape.
             Text::piece(Piece::Opaque(short))
         }
+    }
+
+    /// Reports the values without a value that one field needed, as one gap.
+    fn flush_holes(&mut self, span: Span, what: &str) {
+        if self.holes.is_empty() {
+            return;
+        }
+        let holes = std::mem::take(&mut self.holes);
+        let names: Vec<String> = holes.iter().map(|(n, _)| format!("`{n}`")).collect();
+        let (list, verb) = match names.as_slice() {
+            [one] => (one.clone(), "has"),
+            [init @ .., last] => (format!("{} and {last}", init.join(", ")), "have"),
+            [] => unreachable!("not empty"),
+        };
+        let m =
+            format!("`{what}` must be known when compiling, but {list} {verb} no value here; the spec has a stand-in");
+        let how = how_to_give(&holes);
+        self.gap(span, m).help(how);
     }
 
     /// Whether `t` is, through parameter defaults, exactly the context value `ctx`.
@@ -313,12 +357,18 @@ impl Resolver {
 
     /// An integer field; a parameter is replaced by its default.
     pub fn int(&mut self, v: &Val, path: &str, what: &str) -> Option<i64> {
+        if let Some(name) = self.unset(v) {
+            self.missing(&name, v.span, what, false);
+            self.remove(path, format!("`{name}` has no value"));
+            return None;
+        }
         match &v.v {
             V::Int(i) => Some(*i),
             V::Float(f) if f.fract() == 0.0 => Some(*f as i64),
             V::Str(t) => {
                 let mut reasons = Vec::new();
                 let r = self.resolve(t, v.span, what, Field::Raw, &mut reasons, 0);
+                self.flush_holes(v.span, what);
                 match r.as_lit().and_then(|s| s.trim().parse::<i64>().ok()) {
                     Some(i) => {
                         let reason = (!reasons.is_empty()).then(|| reasons.join("; "));
@@ -341,11 +391,17 @@ impl Resolver {
 
     /// A boolean field; a parameter is replaced by its default.
     pub fn bool(&mut self, v: &Val, path: &str, what: &str) -> Option<bool> {
+        if let Some(name) = self.unset(v) {
+            self.missing(&name, v.span, what, false);
+            self.remove(path, format!("`{name}` has no value"));
+            return None;
+        }
         match &v.v {
             V::Bool(b) => Some(*b),
             V::Str(t) => {
                 let mut reasons = Vec::new();
                 let r = self.resolve(t, v.span, what, Field::Raw, &mut reasons, 0);
+                self.flush_holes(v.span, what);
                 let b = match r.as_lit().map(str::to_ascii_lowercase).as_deref() {
                     Some("true") => Some(true),
                     Some("false") => Some(false),
@@ -411,6 +467,7 @@ impl Resolver {
         }
         if let Some(name) = self.unset(v) {
             self.missing(&name, v.span, what, what == "distribute");
+            self.remove(path, format!("`{name}` has no value"));
             return None;
         }
         let default = v.text().and_then(Text::as_param).and_then(|p| self.params.get(p)).and_then(|d| {

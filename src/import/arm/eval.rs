@@ -24,6 +24,8 @@ pub struct TemplateEnv<'a> {
     depth: Cell<usize>,
     /// List and mapping parameters whose default was written in.
     pub defaulted: RefCell<Vec<String>>,
+    /// Parameters whose value a function computed with when importing.
+    pub computed: RefCell<Vec<String>>,
 }
 
 impl<'a> TemplateEnv<'a> {
@@ -38,6 +40,7 @@ impl<'a> TemplateEnv<'a> {
             given,
             depth: Cell::new(0),
             defaulted: RefCell::new(Vec::new()),
+            computed: RefCell::new(Vec::new()),
         }
     }
 }
@@ -72,6 +75,26 @@ impl Env for TemplateEnv<'_> {
             }
         }
         Some(Val::str(Text::piece(Piece::Param(declared.to_string())), Span::default()))
+    }
+
+    fn known_parameter(&self, name: &str) -> Option<Val> {
+        let (declared, decl) = self.parameters.iter().find(|(p, _)| p.eq_ignore_ascii_case(name))?;
+        let value = match self.given.iter().rev().find(|g| g.name.eq_ignore_ascii_case(declared)) {
+            Some(g) => g.value.clone(),
+            None if self.depth.get() < MAX_VARIABLE_DEPTH => {
+                self.depth.set(self.depth.get() + 1);
+                let v = decl.get("defaultValue").map(|d| eval_node(d, self, self.depth.get()));
+                self.depth.set(self.depth.get() - 1);
+                v?
+            }
+            None => return None,
+        };
+        super::super::params::literal(&value)?;
+        let mut computed = self.computed.borrow_mut();
+        if !computed.iter().any(|n| n == declared) {
+            computed.push(declared.to_string());
+        }
+        Some(value)
     }
 
     fn variable(&self, name: &str, depth: usize) -> Option<Val> {

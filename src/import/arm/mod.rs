@@ -116,6 +116,18 @@ pub fn load(path: &Path, text: String, given: &[Given], sources: &mut Sources) -
             );
         }
     }
+    for name in env.computed.borrow().iter() {
+        if let Some(e) = declared.iter().find(|e| &e.key == name) {
+            findings.push(
+                Finding::new(
+                    ImportCode::CompileTime,
+                    e.key_span,
+                    format!("the template computes with `{name}` (a function of it, a condition): its value when importing is used, and the spec has the result"),
+                )
+                .hint("import again with `--parameters FILE` for another value, or change the result in the spec"),
+            );
+        }
+    }
     let fallback = path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
     let fallback = fallback.trim_end_matches(".json").to_string();
     let input = Input {

@@ -48,6 +48,7 @@ impl Mapper<'_> {
                     }
                     None if ci.is_some() || proxy.is_some() => {
                         self.r.gap(net.span, "`vnetConfig` without `subnetId` is left out");
+                        self.r.remove(p, "`vnetConfig` without `subnetId` is left out".into());
                     }
                     None => {}
                 }
@@ -83,6 +84,7 @@ impl Mapper<'_> {
                 "abort" => Some(OnError::Abort),
                 other => {
                     self.r.gap(eh.span, format!("`{other}` is not `cleanup` or `abort`; it is left out"));
+                    self.r.remove(&format!("/errorHandling/{key}"), format!("`{other}` is not `cleanup` or `abort`"));
                     None
                 }
             };

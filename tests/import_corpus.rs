@@ -183,7 +183,10 @@ fn corpus_is_large_enough() {
     let cases = cases();
     let packer = cases.iter().filter(|c| c.kind == Kind::Packer).count();
     let arm = cases.iter().filter(|c| c.kind == Kind::Arm).count();
-    assert!(packer >= 15 && arm >= 15, "{packer} Packer and {arm} AIB templates");
+    assert!(packer >= 30 && arm >= 35, "{packer} Packer and {arm} AIB templates");
+    // Cases imported with `--parameters`, `-var`, `-var-file` or `--os`.
+    let with_args = cases.iter().filter(|c| root().join(format!("{}.args", c.path.display())).exists()).count();
+    assert!(with_args >= 12, "{with_args} cases with options");
     let json = cases.iter().filter(|c| c.kind == Kind::Packer && c.path.extension().is_some_and(|e| e == "json"));
     let folders = cases.iter().filter(|c| root().join(&c.path).is_dir()).count();
     assert!(json.count() >= 4 && folders >= 3);

@@ -103,7 +103,12 @@ impl Params {
         if self.find(&def.name).is_some() {
             return;
         }
-        let base = base_name(&def.name, def.origin == Origin::Expression);
+        let base = match def.origin {
+            // `{image-version}` is named as a whole, not as an expression.
+            Origin::Placeholder => spec_name(&def.name),
+            Origin::Expression => base_name(&def.name, true),
+            _ => base_name(&def.name, false),
+        };
         let mut candidate = base.clone();
         let mut n = 2;
         while self.defs.iter().any(|d| d.spec_name.eq_ignore_ascii_case(&candidate)) {

@@ -215,7 +215,25 @@ pub fn read(
             (d.name.clone(), fixed)
         })
         .collect();
-    let scope = Scope { vars, locals: &locals, source_name: String::new(), notes: RefCell::new(Vec::new()) };
+    // Values known when importing (given, or defaults without references), for
+    // functions and conditions that need a value rather than a reference.
+    let known: Vec<(String, Val, bool)> = params
+        .all()
+        .iter()
+        .filter_map(|d| {
+            let v = d.default.clone()?;
+            super::super::params::literal(&v)?;
+            Some((d.name.clone(), v, d.given))
+        })
+        .collect();
+    let scope = Scope {
+        vars,
+        known,
+        locals: &locals,
+        source_name: String::new(),
+        notes: RefCell::new(Vec::new()),
+        noted: RefCell::new(Vec::new()),
+    };
 
     // The build and its azure-arm source.
     let Some((source_ref, build)) = pick(&builds, &sources_decl, &parsed, findings) else {
@@ -522,6 +540,10 @@ fn kind_of_value(v: Option<&Val>) -> ParamKind {
 struct Scope<'a> {
     /// Declared variables; with the value that replaces a list or mapping variable.
     vars: Vec<(String, Option<Val>)>,
+    /// Variables' values when importing, and whether they were given (not defaults).
+    known: Vec<(String, Val, bool)>,
+    /// Variables already reported as computed with.
+    noted: RefCell<Vec<String>>,
     locals: &'a BTreeMap<String, (usize, Expression)>,
     /// The source being built (`source.name`).
     source_name: String,
@@ -534,7 +556,70 @@ static NO_LOCALS: BTreeMap<String, (usize, Expression)> = BTreeMap::new();
 impl Scope<'_> {
     /// Where only literals and functions are allowed (variable defaults, variable files).
     fn empty() -> Scope<'static> {
-        Scope { vars: Vec::new(), locals: &NO_LOCALS, source_name: String::new(), notes: RefCell::new(Vec::new()) }
+        Scope {
+            vars: Vec::new(),
+            known: Vec::new(),
+            locals: &NO_LOCALS,
+            source_name: String::new(),
+            notes: RefCell::new(Vec::new()),
+            noted: RefCell::new(Vec::new()),
+        }
+    }
+
+    /// `v` with its variable references replaced by their values when importing, each
+    /// reported once; `None` when a part has no value (an expression, an unset variable).
+    fn known(&self, v: &Val) -> Option<Val> {
+        let value_of = |name: &str| -> Option<(Val, bool)> {
+            self.known.iter().find(|(n, _, _)| n == name).map(|(_, v, g)| (v.clone(), *g))
+        };
+        let note = |name: &str, value: &Val, given: bool| {
+            if self.noted.borrow().iter().any(|n| n == name) {
+                return;
+            }
+            self.noted.borrow_mut().push(name.to_string());
+            let shown = super::super::params::literal(value).map(|j| j.to_string()).unwrap_or_default();
+            let its = if given { "given value" } else { "default" };
+            self.notes.borrow_mut().push(
+                Finding::new(
+                    ImportCode::CompileTime,
+                    v.span,
+                    format!("the template computes with `var.{name}` (a function, a condition): its {its} {shown} is used, and the spec has the result"),
+                )
+                .hint(format!("import again with `-var {name}=VALUE` for another value, or change the result in the spec")),
+            );
+        };
+        match &v.v {
+            V::Str(t) if !t.is_lit() => {
+                if let Some(p) = t.as_param() {
+                    let (value, given) = value_of(p)?;
+                    note(p, &value, given);
+                    return Some(Val { span: v.span, ..value });
+                }
+                let mut out = Text::default();
+                for piece in t.pieces() {
+                    match piece {
+                        Piece::Lit(l) => out.push(Piece::Lit(l.clone())),
+                        Piece::Param(p) => {
+                            let (value, given) = value_of(p)?;
+                            out.append(text(&value)?);
+                            note(p, &value, given);
+                        }
+                        _ => return None,
+                    }
+                }
+                Some(Val::str(out, v.span))
+            }
+            V::Arr(items) => {
+                let items: Option<Vec<Val>> = items.iter().map(|i| self.known(i)).collect();
+                Some(Val::new(V::Arr(items?), v.span))
+            }
+            V::Obj(entries) => {
+                let entries: Option<Vec<(String, Span, Val)>> =
+                    entries.iter().map(|(k, s, x)| Some((k.clone(), *s, self.known(x)?))).collect();
+                Some(Val::new(V::Obj(entries?), v.span))
+            }
+            _ => Some(v.clone()),
+        }
     }
 
     /// A block's body as settings: attributes, and nested blocks as mappings.
@@ -597,12 +682,23 @@ impl Scope<'_> {
             }
             Expression::FuncCall(c) => {
                 let args: Vec<Val> = c.args.iter().map(|a| self.eval(a, f, files, depth + 1)).collect();
-                return function(c.name.name.as_str(), &args, span).unwrap_or_else(opaque);
+                let name = c.name.name.as_str();
+                // With references, a function is computed from their values when importing.
+                return function(name, &args, span)
+                    .or_else(|| {
+                        let known: Option<Vec<Val>> = args.iter().map(|a| self.known(a)).collect();
+                        function(name, &known?, span)
+                    })
+                    .unwrap_or_else(opaque);
             }
             Expression::Conditional(c) => match self.eval(&c.cond_expr, f, files, depth + 1).v {
                 V::Bool(true) => return self.eval(&c.true_expr, f, files, depth + 1),
                 V::Bool(false) => return self.eval(&c.false_expr, f, files, depth + 1),
-                _ => return opaque(),
+                cond => match self.known(&Val::new(cond, span)).map(|v| v.v) {
+                    Some(V::Bool(true)) => return self.eval(&c.true_expr, f, files, depth + 1),
+                    Some(V::Bool(false)) => return self.eval(&c.false_expr, f, files, depth + 1),
+                    _ => return opaque(),
+                },
             },
             Expression::UnaryOp(u) => match (u.operator.value().as_str(), self.eval(&u.expr, f, files, depth + 1).v) {
                 ("-", V::Int(i)) => V::Int(-i),
@@ -612,7 +708,10 @@ impl Scope<'_> {
             Expression::BinaryOp(b) => {
                 let l = self.eval(&b.lhs_expr, f, files, depth + 1);
                 let r = self.eval(&b.rhs_expr, f, files, depth + 1);
-                return binary(b.operator.value().as_str(), &l, &r, span).unwrap_or_else(opaque);
+                let op = b.operator.value().as_str();
+                return binary(op, &l, &r, span)
+                    .or_else(|| binary(op, &self.known(&l)?, &self.known(&r)?, span))
+                    .unwrap_or_else(opaque);
             }
             _ => return opaque(),
         };
@@ -661,11 +760,13 @@ impl Scope<'_> {
                 let (_, fixed) = self.vars.iter().find(|(n, _)| *n == name)?;
                 match fixed {
                     Some(v) => {
+                        let given = self.known.iter().any(|(n, _, g)| *n == name && *g);
+                        let its = if given { "given value" } else { "default" };
                         self.notes.borrow_mut().push(
                             Finding::new(
                                 ImportCode::CompileTime,
                                 span,
-                                format!("a spec parameter cannot hold a list or mapping: `var.{name}` is replaced by its default"),
+                                format!("a spec parameter cannot hold a list or mapping: `var.{name}` is replaced by its {its}"),
                             )
                             .hint("change the values in the spec when they should differ"),
                         );

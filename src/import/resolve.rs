@@ -79,6 +79,18 @@ fn how_to_give(holes: &[(String, Option<Origin>)]) -> String {
         let v: Vec<String> = vars.iter().map(|n| format!("-var {n}=VALUE")).collect();
         ways.push(format!("import again with `{}` (or `-var-file FILE`)", v.join(" ")));
     }
+    let context: Vec<&str> = holes
+        .iter()
+        .filter(|(_, o)| o.is_none())
+        .filter_map(|(n, _)| match n.as_str() {
+            "subscription().subscriptionId" => Some("the subscription's ID"),
+            "resourceGroup().name" => Some("the resource group's name"),
+            _ => None,
+        })
+        .collect();
+    if !context.is_empty() {
+        ways.push(format!("write {} the spec is deployed to", context.join(" and ")));
+    }
     if ways.is_empty() {
         "replace the stand-in with the real value".to_string()
     } else {

@@ -6,7 +6,6 @@
 //!   a template it cannot import gets at least one error, each located on a line and
 //!   column that exist in its file; one it can import gives a spec that loads without
 //!   syntax errors, and checking, compiling and comparing that spec do not panic either.
-//!
 //! - generated Packer HCL2 and ARM JSON templates (variables, locals and parameters with
 //!   functions, conditions and operators; values given with `-var`, `-var-file` and
 //!   `--parameters`) never panic either, and a spec with gaps always marks them.

@@ -371,6 +371,30 @@ fn block(out: &mut String, level: usize, s: &str) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn notes_go_where_their_part_is_or_was() {
+        let v = serde_json::json!({
+            "name": "x",
+            "build": { "vmSize": "D2" },
+            "customize": [ { "type": "Shell", "inline": "a" }, { "type": "Shell", "inline": "b" } ]
+        });
+        let notes = vec![
+            ("/customize/1".to_string(), "before the second step".to_string()),
+            ("/customize/2".to_string(), "after the last step".to_string()),
+            ("/build/subnet".to_string(), "in build".to_string()),
+            ("/distribute/0".to_string(), "at the end".to_string()),
+            ("/name".to_string(), "before name".to_string()),
+        ];
+        let text = to_string_with_notes(&v, &[], &notes);
+        assert_eq!(
+            text,
+            "# TODO(aibc import): before name\nname: x\n\nbuild:\n  vmSize: D2\n  # TODO(aibc import): in build\n\ncustomize:\n  - type: Shell\n    inline: a\n  # TODO(aibc import): before the second step\n  - type: Shell\n    inline: b\n  # TODO(aibc import): after the last step\n# TODO(aibc import): at the end\n"
+        );
+        // Comments change nothing that is read back.
+        let doc = crate::document::load_str(std::path::Path::new("n.yaml"), text, crate::loader::Format::Yaml);
+        assert_eq!(doc.images[0].node.to_json(), v);
+    }
     use serde_json::json;
 
     #[test]

@@ -571,6 +571,47 @@ mod tests {
         }
     }
 
+    /// Parameters with values when importing: `env` = "Prod", `on` = true.
+    struct Known;
+    impl Env for Known {
+        fn parameter(&self, name: &str) -> Option<Val> {
+            Some(Val::str(Text::piece(Piece::Param(name.into())), Span::default()))
+        }
+        fn variable(&self, _: &str, _: usize) -> Option<Val> {
+            None
+        }
+        fn known_parameter(&self, name: &str) -> Option<Val> {
+            match name {
+                "env" => Some(Val::str(Text::lit("Prod"), Span::default())),
+                "on" => Some(Val::new(V::Bool(true), Span::default())),
+                _ => None,
+            }
+        }
+    }
+
+    fn known(s: &str) -> serde_json::Value {
+        match parse_string(s).unwrap() {
+            Parsed::Expr(a) => eval(&a, &Known, Span::default(), 0).to_json(),
+            Parsed::Lit(l) => l.into(),
+        }
+    }
+
+    #[test]
+    fn computes_with_values_known_when_importing() {
+        assert_eq!(known("[toLower(parameters('env'))]"), "prod");
+        assert_eq!(known("[if(equals(parameters('env'), 'Prod'), 'big', 'small')]"), "big");
+        assert_eq!(known("[if(not(parameters('on')), 'a', 'b')]"), "b");
+        assert_eq!(known("[substring(concat('img-', parameters('env')), 4, 2)]"), "Pr");
+        assert_eq!(known("[replace('a-b-c', '-', '.')]"), "a.b.c");
+        assert_eq!(known("[length(split('a,b,c', ','))]"), 3);
+        assert_eq!(known("[union(createArray(), createArray())]"), "[union(createArray(), createArray())]");
+        assert_eq!(known("[empty('')]"), true);
+        // What is not known stays as written (and becomes a parameter or a stand-in).
+        assert_eq!(known("[toLower(parameters('other'))]"), "[toLower(parameters('other'))]");
+        assert_eq!(known("[substring('abc', 2, 5)]"), "[substring('abc', 2, 5)]");
+        assert_eq!(known("[concat('img-', parameters('env'))]"), "img-${params.env}");
+    }
+
     fn ev(s: &str) -> String {
         match parse_string(s).unwrap() {
             Parsed::Lit(l) => l,

@@ -1074,6 +1074,45 @@ build {
     }
 
     #[test]
+    fn functions_and_conditions_use_values_known_when_importing() {
+        let (t, _, findings) = one(r#"
+variable "env" { default = "Staging" }
+variable "gpu" { default = false }
+variable "supplied" { default = "" }
+locals {
+  tags    = merge({ a = "1", b = "2" }, { b = "3" })
+  name    = format("%s-%s", lower(var.env), upper(substr("web", 0, 2)))
+  size    = var.gpu ? "Standard_NC4as_T4_v3" : lookup({ s = "D2" }, "s", "D4")
+  regions = compact(split(",", "eastus,,westus"))
+  stamp   = formatdate("YYYY", timestamp())
+}
+source "azure-arm" "x" {
+  azure_tags         = local.tags
+  managed_image_name = local.name
+  vm_size            = local.size
+  os_disk_size_gb    = 32 * 4
+  location           = element(local.regions, 1)
+  image_version      = local.stamp
+  image_sku          = var.supplied
+}
+"#);
+        let t = t.unwrap_or_else(|e| panic!("{e:?}"));
+        let get = |k: &str| t.builder.get(k).unwrap().to_json();
+        assert_eq!(get("azure_tags"), serde_json::json!({"a": "1", "b": "3"}));
+        assert_eq!(get("managed_image_name"), "staging-WE");
+        assert_eq!(get("vm_size"), "D2");
+        assert_eq!(get("os_disk_size_gb"), 128);
+        assert_eq!(get("location"), "westus");
+        // Only known when building: kept as written.
+        assert_eq!(get("image_version"), "[formatdate(\"YYYY\", timestamp())]");
+        assert_eq!(get("image_sku"), "${params.supplied}");
+        // Computing with a variable's default is reported, once per variable.
+        let computed: Vec<&str> =
+            findings.iter().filter(|f| f.code == ImportCode::CompileTime).map(|f| f.message.as_str()).collect();
+        assert_eq!(computed.len(), 2, "{computed:?}");
+    }
+
+    #[test]
     fn syntax_errors_are_located() {
         let (r, _, _) = one("source \"azure-arm\" \"x\" {\n  vm_size = \n}\n");
         let e = r.err().unwrap();

@@ -9,7 +9,7 @@ use std::path::Path;
 
 use super::diag::{Finding, ImportCode};
 use super::value::{Text, V, Val};
-use crate::node::{Kind, Node, Scalar};
+use crate::node::{Kind, Node};
 use crate::source::{Pos, Sources, Span};
 
 /// One given value: the name, where the name is written, and the value.
@@ -21,17 +21,8 @@ pub struct Given {
 }
 
 /// A JSON tree as a value, strings taken as they are (parameter files are not evaluated).
-pub fn literal(n: &Node) -> Val {
-    let v = match &n.kind {
-        Kind::Scalar(Scalar::Str(s)) => V::Str(Text::lit(s.clone())),
-        Kind::Scalar(Scalar::Int(i)) => V::Int(*i),
-        Kind::Scalar(Scalar::Float(f)) => V::Float(*f),
-        Kind::Scalar(Scalar::Bool(b)) => V::Bool(*b),
-        Kind::Scalar(Scalar::Null) => V::Null,
-        Kind::Seq(items) => V::Arr(items.iter().map(literal).collect()),
-        Kind::Map(entries) => V::Obj(entries.iter().map(|e| (e.key.clone(), e.key_span, literal(&e.value))).collect()),
-    };
-    Val::new(v, n.span)
+fn literal(n: &Node) -> Val {
+    super::arm::eval::literal_node(n)
 }
 
 fn read(path: &Path) -> Result<String, Finding> {

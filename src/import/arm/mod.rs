@@ -103,29 +103,26 @@ pub fn load(path: &Path, text: String, given: &[Given], sources: &mut Sources) -
         Some(identity) => identities(identity, &eval, &mut findings),
         None => Vec::new(),
     };
-    // List and mapping parameters were written in where they are used.
-    for name in env.defaulted.borrow().iter() {
-        if let Some(e) = declared.iter().find(|e| &e.key == name) {
-            findings.push(
-                Finding::new(
-                    ImportCode::CompileTime,
-                    e.key_span,
-                    format!("a spec parameter cannot hold a list or mapping: the default of `{name}` is written where it is used"),
-                )
-                .hint("change the values in the spec when they should differ, or import with `--parameters FILE`"),
-            );
-        }
-    }
-    for name in env.computed.borrow().iter() {
-        if let Some(e) = declared.iter().find(|e| &e.key == name) {
-            findings.push(
-                Finding::new(
-                    ImportCode::CompileTime,
-                    e.key_span,
-                    format!("the template computes with `{name}` (a function of it, a condition): its value when importing is used, and the spec has the result"),
-                )
-                .hint("import again with `--parameters FILE` for another value, or change the result in the spec"),
-            );
+    // Parameters whose value was written in, reported at their declaration: list and
+    // mapping parameters, and those a function or condition computed with.
+    let notes: [(&[String], &str, &str); 2] = [
+        (
+            &env.defaulted.borrow(),
+            "a spec parameter cannot hold a list or mapping: the default of `{}` is written where it is used",
+            "change the values in the spec when they should differ, or import with `--parameters FILE`",
+        ),
+        (
+            &env.computed.borrow(),
+            "the template computes with `{}` (a function of it, a condition): its value when importing is used, and the spec has the result",
+            "import again with `--parameters FILE` for another value, or change the result in the spec",
+        ),
+    ];
+    for (names, message, hint) in notes {
+        for name in names {
+            if let Some(e) = declared.iter().find(|e| &e.key == name) {
+                findings
+                    .push(Finding::new(ImportCode::CompileTime, e.key_span, message.replace("{}", name)).hint(hint));
+            }
         }
     }
     let fallback = path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();

@@ -103,28 +103,6 @@ pub fn load(path: &Path, text: String, given: &[Given], sources: &mut Sources) -
         Some(identity) => identities(identity, &eval, &mut findings),
         None => Vec::new(),
     };
-    // Parameters whose value was written in, reported at their declaration: list and
-    // mapping parameters, and those a function or condition computed with.
-    let notes: [(&[String], &str, &str); 2] = [
-        (
-            &env.defaulted.borrow(),
-            "a spec parameter cannot hold a list or mapping: the default of `{}` is written where it is used",
-            "change the values in the spec when they should differ, or import with `--parameters FILE`",
-        ),
-        (
-            &env.computed.borrow(),
-            "the template computes with `{}` (a function of it, a condition): its value when importing is used, and the spec has the result",
-            "import again with `--parameters FILE` for another value, or change the result in the spec",
-        ),
-    ];
-    for (names, message, hint) in notes {
-        for name in names {
-            if let Some(e) = declared.iter().find(|e| &e.key == name) {
-                findings
-                    .push(Finding::new(ImportCode::CompileTime, e.key_span, message.replace("{}", name)).hint(hint));
-            }
-        }
-    }
     let fallback = path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
     let fallback = fallback.trim_end_matches(".json").to_string();
     let input = Input {
@@ -142,6 +120,29 @@ pub fn load(path: &Path, text: String, given: &[Given], sources: &mut Sources) -
         whole,
         local_path: None,
     };
+    // Parameters whose value was written in, reported at their declaration: list and
+    // mapping parameters, and those a function or condition computed with.
+    let (defaulted, computed) = (env.defaulted.borrow().clone(), env.computed.borrow().clone());
+    let notes: [(&[String], &str, &str); 2] = [
+        (
+            &defaulted,
+            "a spec parameter cannot hold a list or mapping: the default of `{}` is written where it is used",
+            "change the values in the spec when they should differ, or import with `--parameters FILE`",
+        ),
+        (
+            &computed,
+            "the template computes with `{}` (a function of it, a condition): its value when importing is used, and the spec has the result",
+            "import again with `--parameters FILE` for another value, or change the result in the spec",
+        ),
+    ];
+    for (names, message, hint) in notes {
+        for name in names {
+            if let Some(e) = declared.iter().find(|e| &e.key == name) {
+                findings
+                    .push(Finding::new(ImportCode::CompileTime, e.key_span, message.replace("{}", name)).hint(hint));
+            }
+        }
+    }
     Ok(Found { input, params, findings })
 }
 

@@ -156,6 +156,12 @@ fn finish(kind: Kind, path: &Path, front: Front, spec_path: &Path, options: &Opt
             return Err(Failure::Invalid { sources, findings });
         }
     };
+    // An error of the front end (a VHD source) leaves nothing to map: mapping would only
+    // add consequences of it (no source).
+    if findings.iter().any(Finding::is_error) {
+        diag::normalize(&mut findings);
+        return Err(Failure::Invalid { sources, findings });
+    }
     if let Some(os) = options.os {
         let os = match os {
             OsArg::Linux => crate::spec::Os::Linux,

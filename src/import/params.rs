@@ -208,6 +208,13 @@ pub fn base_name(raw: &str, expression: bool) -> String {
     if ["uuid", "newguid"].iter().any(|t| lower.contains(t)) {
         return "uuid".into();
     }
+    // ``{{env `NAME`}}`` or `env("NAME")`: named after the environment variable.
+    if let Some(rest) = raw.split_once("env").map(|(_, r)| r.trim_start_matches([' ', '(']))
+        && let Some(q) = rest.chars().next().filter(|c| matches!(c, '`' | '"'))
+        && let Some(name) = rest[1..].split(q).next().filter(|n| !n.is_empty())
+    {
+        return spec_name(name);
+    }
     let ident: String = raw
         .trim_start_matches(|c: char| !c.is_ascii_alphabetic())
         .chars()
@@ -291,6 +298,7 @@ mod tests {
         assert_eq!(base_name("formatdate(\"YYYYMMDD\", timestamp())", true), "timestamp");
         assert_eq!(base_name("lower(\"X-${var.env}\")", true), "lower");
         assert_eq!(base_name("<rgName>", false), "rgName");
+        assert_eq!(base_name("{{env `BUILD_ID`}}", true), "BUILD_ID");
         let mut p = Params::default();
         p.add(ParamDef::new("image-name", ParamKind::String, Origin::Parameter, Span::default()));
         p.add(ParamDef::new("image_name", ParamKind::String, Origin::Parameter, Span::default()));

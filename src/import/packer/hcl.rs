@@ -190,6 +190,15 @@ pub fn read(
             Some(t) => kind_of_type(&t.value),
             None => kind_of_value(def.default.as_ref()),
         };
+        // `-var list=["a","b"]`: Packer reads a value for a list or mapping as HCL.
+        if matches!(def.kind, ParamKind::List | ParamKind::Map)
+            && let Some(v) = def.default.as_ref().filter(|_| def.given)
+            && let Some(s) = v.lit()
+            && let Ok(e) = hcl_edit::parser::parse_expr(s)
+        {
+            let f = File { id: v.span.file, body: Body::default(), lines: vec![0], text: s.to_string() };
+            def.default = Some(respan(Scope::empty().eval(&e, &f, &[], 0), v.span));
+        }
         params.add(def);
     }
     let declared: Vec<&str> = var_decls.iter().filter_map(|(_, b)| b.labels.first().map(|l| l.as_str())).collect();
@@ -500,6 +509,16 @@ fn applies(b: &HclBlock, source: &str, scope: &Scope, f: &File, files: &[File]) 
         return only.iter().any(matches);
     }
     !names("except").iter().any(matches)
+}
+
+/// `v` with every part at `span` (a value read from a command-line argument).
+fn respan(v: Val, span: Span) -> Val {
+    let inner = match v.v {
+        V::Arr(items) => V::Arr(items.into_iter().map(|i| respan(i, span)).collect()),
+        V::Obj(entries) => V::Obj(entries.into_iter().map(|(k, _, x)| (k, span, respan(x, span))).collect()),
+        other => other,
+    };
+    Val::new(inner, span)
 }
 
 /// `env("NAME")` as a whole expression: the name.

@@ -250,6 +250,10 @@ fn values_that_cannot_be_used_are_refused_where_they_are() {
     assert_eq!(o.status.code(), Some(2));
     let stderr = text(&o.stderr);
     assert!(stderr.contains("error[AIB712]") && stderr.contains("--> p.bicepparam:2:27"), "{stderr}");
+    // Each tool's way of giving values, and only that one.
+    let o = aibc(&["import", "arm", template.to_str().unwrap(), "-var", "a=b"], &t.0);
+    assert_eq!(o.status.code(), Some(64));
+    assert!(text(&o.stderr).contains("an ARM template takes `--parameters FILE`"));
     let o = aibc(&["import", "packer", "tests/import/packer/empty-defaults-vnet.pkr.hcl", "-var", "vnet=x"], repo());
     assert_eq!(o.status.code(), Some(2));
     let stderr = text(&o.stderr);

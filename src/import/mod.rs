@@ -244,6 +244,20 @@ pub fn round_trip(imported: &Imported, doc: &Document) -> Result<roundtrip::Repo
 pub fn run(args: &Args) -> i32 {
     let color = std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none();
     let spec_path = args.out.clone().unwrap_or_else(|| PathBuf::from("image.yaml"));
+    // Each tool's own way of giving values, and only that one.
+    let misplaced = match args.kind {
+        Kind::Packer if args.options.parameters.is_some() => {
+            Some("`--parameters` gives an ARM template's parameters; a Packer template takes `-var` and `-var-file`")
+        }
+        Kind::Arm if !args.options.vars.is_empty() || !args.options.var_files.is_empty() => {
+            Some("`-var` and `-var-file` give a Packer template's variables; an ARM template takes `--parameters FILE`")
+        }
+        _ => None,
+    };
+    if let Some(m) = misplaced {
+        eprintln!("error: {m}");
+        return exit::USAGE;
+    }
     let imported = match import_with(args.kind, &args.path, &spec_path, &args.options) {
         Ok(i) => i,
         Err(Failure::Io(m)) => {

@@ -7,6 +7,7 @@
 //! generalizing) and what it has no counterpart for are reported where they are written.
 
 mod builder;
+mod functions;
 mod hcl;
 mod json;
 mod model;

@@ -11,6 +11,10 @@
 //! - `roundtrip` compiles it and compares the generated image template with the original.
 //!
 //! Findings (`diag`) are located in the imported files and print like aibc's diagnostics.
+//! Values from outside the template (`--parameters`, `-var`, `-var-file`: `values`) are
+//! read like the tools the templates were written for read them. A part that cannot be
+//! imported is a gap: the spec is still written, with a `# TODO(aibc import)` comment in
+//! the part's place, and the command exits with 8 (ADR 20).
 
 pub mod arm;
 pub mod diag;

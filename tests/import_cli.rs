@@ -125,6 +125,36 @@ fn parts_that_cannot_be_imported_are_todos_and_exit_8() {
 }
 
 #[test]
+fn a_quickstart_is_finished_by_hand_instead_of_started_over() {
+    let t = TempDir::new("finish");
+    let out = t.0.join("win.yaml");
+    let o = aibc(&["import", "arm", "tests/import/arm/qs-win-placeholders.json", "-o", out.to_str().unwrap()], repo());
+    assert_eq!(o.status.code(), Some(8), "{}", text(&o.stderr));
+    let spec = std::fs::read_to_string(&out).unwrap();
+    // The placeholders that a parameter can hold are parameters, named after them.
+    for p in ["imageName", "region", "runOutputName"] {
+        assert!(spec.contains(&format!("${{params.{p}}}")), "{p}: {spec}");
+    }
+    // What the user does: write the values the TODOs ask for, and drop the comments.
+    let finished: String = spec
+        .replace("https://example.invalid/scriptUrl", "https://contoso.example/scripts/build.ps1")
+        .replace("https://example.invalid/fileUrl", "https://contoso.example/files/index.html")
+        .replace("resourceGroup: rgName", "resourceGroup: rg-images")
+        .lines()
+        .filter(|l| !l.trim_start().starts_with("# TODO(aibc import)"))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    assert!(!finished.contains("example.invalid"));
+    std::fs::write(&out, &finished).unwrap();
+    let v = aibc(&["validate", out.to_str().unwrap()], repo());
+    assert_eq!(v.status.code(), Some(0), "{}", text(&v.stderr));
+    let c = aibc(&["compile", out.to_str().unwrap(), "--format", "arm", "--out", "arm"], &t.0);
+    assert_eq!(c.status.code(), Some(0), "{}", text(&c.stderr));
+    let arm = std::fs::read_to_string(t.0.join("arm/azuredeploy.json")).unwrap();
+    assert!(arm.contains("https://contoso.example/scripts/build.ps1") && arm.contains("rg-images"), "{arm}");
+}
+
+#[test]
 fn packer_variables_are_given_as_packer_build_takes_them() {
     let t = TempDir::new("vars");
     let out = t.0.join("image.yaml");

@@ -65,15 +65,18 @@ fn how_to_give(holes: &[(String, Option<Origin>)]) -> String {
     let of = |want: fn(&Origin) -> bool| -> Vec<String> {
         holes.iter().filter(|(_, o)| o.as_ref().is_some_and(want)).map(|(n, _)| n.clone()).collect()
     };
+    let quoted = |names: &[String]| names.iter().map(|n| format!("`{n}`")).collect::<Vec<_>>().join(", ");
     let placeholders = of(|o| *o == Origin::Placeholder);
     let params = of(|o| *o == Origin::Parameter);
     let vars = of(|o| matches!(o, Origin::Variable { .. }));
     let mut ways = Vec::new();
-    if !placeholders.is_empty() {
-        ways.push(format!("write the values {} stand for", placeholders.join(", ")));
+    match placeholders.len() {
+        0 => {}
+        1 => ways.push(format!("write the value {} stands for", quoted(&placeholders))),
+        _ => ways.push(format!("write the values {} stand for", quoted(&placeholders))),
     }
     if !params.is_empty() {
-        ways.push(format!("import again with `--parameters FILE` giving {} a value", params.join(", ")));
+        ways.push(format!("import again with `--parameters FILE` giving {} a value", quoted(&params)));
     }
     if !vars.is_empty() {
         let v: Vec<String> = vars.iter().map(|n| format!("-var {n}=VALUE")).collect();

@@ -3,7 +3,7 @@
 
 use super::super::resolve::Field;
 use super::super::value::{V, Val};
-use super::Mapper;
+use super::{GROUP_ID, Mapper, SUBNET_ID};
 use crate::spec::*;
 
 impl Mapper<'_> {
@@ -37,8 +37,9 @@ impl Mapper<'_> {
                     "`vnetConfig`",
                 );
                 let p = "/vmProfile/vnetConfig";
-                let id = self.opt_string(net, "subnetId", p, Field::Raw).filter(|s| !s.is_empty());
-                let ci = self.opt_string(net, "containerInstanceSubnetId", p, Field::Raw).filter(|s| !s.is_empty());
+                let id = self.opt_id(net, "subnetId", p, Field::Raw, SUBNET_ID).filter(|s| !s.is_empty());
+                let ci =
+                    self.opt_id(net, "containerInstanceSubnetId", p, Field::Raw, SUBNET_ID).filter(|s| !s.is_empty());
                 let proxy = self.opt_string(net, "proxyVmSize", p, Field::Param).filter(|s| !s.is_empty());
                 match id {
                     Some(id) if ci.is_none() && proxy.is_none() => b.subnet = Some(SubnetRef::Id(id)),
@@ -71,7 +72,7 @@ impl Mapper<'_> {
         }
         self.r.at = "/build/stagingResourceGroup".into();
         b.staging_resource_group =
-            self.opt_string(props, "stagingResourceGroup", "", Field::Raw).filter(|s| !s.is_empty());
+            self.opt_id(props, "stagingResourceGroup", "", Field::Raw, GROUP_ID).filter(|s| !s.is_empty());
         self.r.at = "/build".into();
         if let Some(eh) = props.get("errorHandling").filter(|x| !matches!(x.v, V::Null)) {
             self.unknown_keys(eh, "/errorHandling", &["onCustomizerError", "onValidationError"], "`errorHandling`");

@@ -4,7 +4,7 @@
 use super::super::diag::ImportCode;
 use super::super::resolve::Field;
 use super::super::value::{Piece, Text, V, Val};
-use super::{Mapper, RG_LOCATION, type_of};
+use super::{GALLERY_IMAGE_ID, MANAGED_IMAGE_ID, Mapper, RG_LOCATION, type_of};
 use crate::spec::*;
 
 impl Mapper<'_> {
@@ -50,7 +50,8 @@ impl Mapper<'_> {
                     self.r.gap(v.span, "a SharedImage distribution needs `galleryImageId`; it is left out");
                     return None;
                 };
-                let (image_id, version) = self.gallery_image_id(id_val, &format!("{path}/galleryImageId"))?;
+                let id_val = self.shaped(id_val, GALLERY_IMAGE_ID);
+                let (image_id, version) = self.gallery_image_id(&id_val, &format!("{path}/galleryImageId"))?;
                 let mut g = GalleryDistribution { run_output_name, artifact_tags, ..GalleryDistribution::default() };
                 g.version = version.map(Version::Text);
                 if let Some(versioning) = v.get("versioning").filter(|x| !matches!(x.v, V::Null)) {
@@ -80,7 +81,8 @@ impl Mapper<'_> {
                     self.r.gap(v.span, "a ManagedImage distribution needs `imageId`; it is left out");
                     return None;
                 };
-                let (name, resource_group) = self.managed_image_id(id_val, &format!("{path}/imageId"))?;
+                let id_val = self.shaped(id_val, MANAGED_IMAGE_ID);
+                let (name, resource_group) = self.managed_image_id(&id_val, &format!("{path}/imageId"))?;
                 let location = match v.get("location") {
                     Some(l) if location.is_some() && l.text() == location => {
                         self.as_location(&format!("{path}/location"));

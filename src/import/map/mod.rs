@@ -214,7 +214,52 @@ pub(super) fn type_of(v: &Val) -> Option<(String, Span)> {
     v.entry("type").and_then(|(_, t)| t.lit().map(|s| (s.to_string(), t.span)))
 }
 
+/// Resource ID shapes, `*` where a name goes: a value with no value at all (a whole
+/// placeholder such as `<galleryImageId>`) is given this shape, so that its stand-in is a
+/// resource ID of the right type and the spec validates.
+pub(super) const SUBNET_ID: &str =
+    "subscriptions/*/resourceGroups/*/providers/Microsoft.Network/virtualNetworks/*/subnets/*";
+pub(super) const GROUP_ID: &str = "subscriptions/*/resourceGroups/*";
+pub(super) const GALLERY_IMAGE_ID: &str =
+    "subscriptions/*/resourceGroups/*/providers/Microsoft.Compute/galleries/*/images/*";
+/// A source image version; the newest version stands in for the one not known.
+pub(super) const GALLERY_VERSION_ID: &str =
+    "subscriptions/*/resourceGroups/*/providers/Microsoft.Compute/galleries/*/images/*/versions/latest";
+pub(super) const MANAGED_IMAGE_ID: &str = "subscriptions/*/resourceGroups/*/providers/Microsoft.Compute/images/*";
+
 impl Mapper<'_> {
+    /// `v` in the resource ID shape `shape` when it is one value without a value (a
+    /// placeholder, an expression, a parameter without default); `v` itself otherwise.
+    pub(super) fn shaped(&self, v: &Val, shape: &str) -> Val {
+        let Some(t) = v.text() else { return v.clone() };
+        let [piece] = t.pieces() else { return v.clone() };
+        let hole = match piece {
+            Piece::Lit(l) => matches!(super::resolve::placeholders(l).as_slice(), [Piece::Param(_)]),
+            Piece::Param(_) => self.r.has_holes(t),
+            Piece::Ctx(_) | Piece::Opaque(_) => true,
+        };
+        if !hole {
+            return v.clone();
+        }
+        let mut out = Text::default();
+        for seg in shape.split('/') {
+            out.push(Piece::Lit("/".into()));
+            if seg == "*" {
+                out.push(piece.clone());
+            } else {
+                out.push(Piece::Lit(seg.into()));
+            }
+        }
+        Val::str(out, v.span)
+    }
+
+    /// A resource ID setting, shaped as `shape` when it has no value (see `shaped`).
+    pub(super) fn opt_id(&mut self, obj: &Val, key: &str, path: &str, field: Field, shape: &str) -> Option<String> {
+        let v = obj.get(key).filter(|v| !matches!(v.v, V::Null))?;
+        let v = self.shaped(v, shape);
+        self.r.string(&v, &format!("{path}/{key}"), key, field)
+    }
+
     /// A part that was not imported: the comparison expects it gone (the reason is
     /// already reported).
     fn left_out(&mut self, path: &str) {

@@ -359,6 +359,10 @@ fn explain(code: Option<&str>) -> i32 {
         Some(id) => match Code::ALL.iter().find(|c| c.id().eq_ignore_ascii_case(id)) {
             Some(c) => {
                 println!("{}: {}", c.id(), c.title());
+                // Import codes say what to do as well.
+                if let Some(i) = aibc::import::ImportCode::ALL.iter().skip(1).find(|i| i.code() == *c) {
+                    println!("{}", i.what_to_do());
+                }
                 exit::SUCCESS
             }
             None => {

@@ -350,7 +350,7 @@ fn every_import_code_is_explained_and_documented() {
         let id = code.id();
         let o = aibc(&["explain", id], repo());
         assert_eq!(o.status.code(), Some(0), "{id}");
-        assert_eq!(text(&o.stdout), format!("{id}: {}\n", code.title()));
+        assert_eq!(text(&o.stdout), format!("{id}: {}\n{}\n", code.title(), code.what_to_do()));
         assert!(list.lines().any(|l| l.starts_with(id)), "{id} is not listed");
         assert!(docs.contains(&format!("| {id} |")), "{id} is not in docs/diagnostics.md");
     }

@@ -85,6 +85,43 @@ impl ImportCode {
     pub fn title(self) -> &'static str {
         self.code().title()
     }
+
+    /// What to do about it, for `aibc explain`.
+    pub fn what_to_do(self) -> &'static str {
+        match self {
+            ImportCode::Syntax => "Fix the file at the place shown and import again.",
+            ImportCode::Unsupported => {
+                "Nothing in the image depends on it, or the hint says how to do the same with the spec."
+            }
+            ImportCode::DoneByAib => {
+                "Nothing: AIB signs in as the identity aibc creates, connects to the build VM and generalizes the image (Sysprep, waagent -deprovision) after the last step."
+            }
+            ImportCode::Placeholder => "Give the parameter's value when deploying.",
+            ImportCode::CompileTime => {
+                "The spec has the value known when importing: change it in the spec, or import again with other values (`--parameters`, `-var`)."
+            }
+            ImportCode::Invalid => "Fix the template at the place shown and import again.",
+            ImportCode::Changed => {
+                "Check the value in the spec; `aibc import --check` lists every change the import made on purpose."
+            }
+            ImportCode::Os => "Check `os:` in the spec, or import again with `--os windows` or `--os linux`.",
+            ImportCode::DeployTime => {
+                "Give the parameter's value when deploying; its description says where the template took it from."
+            }
+            ImportCode::Gap => {
+                "Finish each `# TODO(aibc import)` comment in the spec (write the value it asks for, or the step by hand), then run `aibc validate`."
+            }
+            ImportCode::Source => {
+                "Create a managed image (`az image create --source <VHD URL>`) or a gallery image version from the VHD, then build from that."
+            }
+            ImportCode::MissingValue => {
+                "Import again with the values: `--parameters FILE` for an ARM template, `-var NAME=VALUE` or `-var-file FILE` for a Packer template."
+            }
+            ImportCode::ValueFile => {
+                "Fix the value at the place shown: name only parameters or variables the template declares, and write plain values (no expressions) in a .bicepparam file."
+            }
+        }
+    }
 }
 
 /// One located finding.

@@ -280,6 +280,9 @@ fn values_that_cannot_be_used_are_refused_where_they_are() {
     assert_eq!(o.status.code(), Some(2));
     let stderr = text(&o.stderr);
     assert!(stderr.contains("error[AIB712]") && stderr.contains("--> p.bicepparam:2:27"), "{stderr}");
+    let o = aibc(&["import", "arm", template.to_str().unwrap(), "--parameters", "missing.json"], &t.0);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(text(&o.stderr).contains("cannot read missing.json"), "{}", text(&o.stderr));
     // Each tool's way of giving values, and only that one.
     let o = aibc(&["import", "arm", template.to_str().unwrap(), "-var", "a=b"], &t.0);
     assert_eq!(o.status.code(), Some(64));

@@ -115,6 +115,10 @@ pub fn import(kind: Kind, path: &Path, spec_path: &Path) -> Result<Imported, Fai
 
 /// Imports `path` with values from outside the template.
 pub fn import_with(kind: Kind, path: &Path, spec_path: &Path, options: &Options) -> Result<Imported, Failure> {
+    // A values file that cannot be read is a failure to read, like the template's own.
+    for p in options.parameters.iter().chain(&options.var_files) {
+        read(p)?;
+    }
     match kind {
         Kind::Arm => finish(kind, path, Front::Arm(read(path)?), spec_path, options),
         Kind::Packer => {

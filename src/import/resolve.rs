@@ -332,7 +332,11 @@ impl Resolver {
         };
         let m =
             format!("`{what}` must be known when compiling, but {list} {verb} no value here; the spec has a stand-in");
-        let how = how_to_give(&holes);
+        let mut how = how_to_give(&holes);
+        // A Packer variable left empty may mean "not set": then the setting goes.
+        if holes.iter().any(|(n, _)| self.params.get(n).is_some_and(|d| d.supplied_later)) {
+            how.push_str("; or, if the template leaves it empty to do without it, delete the setting");
+        }
         self.gap(span, m).help(how);
     }
 

@@ -185,6 +185,10 @@ fn finish(kind: Kind, path: &Path, front: Front, spec_path: &Path, options: &Opt
         Some(s) if !findings.iter().any(Finding::is_error) => s,
         _ => return Err(Failure::Invalid { sources, findings }),
     };
+    // Every gap is marked in the spec; one with no place of its own, at the end.
+    for f in findings.iter_mut().filter(|f| f.code == ImportCode::Gap && f.todo.is_none()) {
+        f.todo = Some(String::new());
+    }
     let yaml = write_spec(&spec, kind, path, &findings, &sources);
     Ok(Imported { spec, yaml, findings, sources, original: input.properties, location: input.location, subs: r.subs })
 }

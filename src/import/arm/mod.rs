@@ -4,6 +4,7 @@
 
 pub mod eval;
 pub mod expr;
+mod nested;
 
 use std::path::Path;
 
@@ -31,6 +32,12 @@ pub fn load(path: &Path, text: String, given: &[Given], sources: &mut Sources) -
     let (_, root) = parse_json(path, text, sources)?;
     let whole = root.span;
     let mut findings = Vec::new();
+    // An image template in a nested deployment: the inner template, with what is passed in.
+    let nested = nested::inner(&root, given, &mut findings);
+    let (root, given): (Node, &[Given]) = match &nested {
+        Some((inner, passed)) => (inner.clone(), passed),
+        None => (root, given),
+    };
     let shape = locate(&root, &mut findings).ok_or_else(|| {
         let mut f = findings.clone();
         f.push(
@@ -193,7 +200,7 @@ struct Shape<'a> {
     trigger: bool,
 }
 
-fn type_is(n: &Node, t: &str) -> bool {
+pub(super) fn type_is(n: &Node, t: &str) -> bool {
     n.get("type").and_then(Node::as_str).is_some_and(|x| x.eq_ignore_ascii_case(t))
 }
 
@@ -281,7 +288,7 @@ fn source_image_trigger(r: &Node, findings: &mut Vec<Finding>) -> bool {
 
 /// A resource beside the image template: aibc makes its own, or the spec has no place
 /// for it. Reported either way.
-fn not_imported(r: &Node, findings: &mut Vec<Finding>) {
+pub(super) fn not_imported(r: &Node, findings: &mut Vec<Finding>) {
     let t = r.get("type").and_then(Node::as_str).unwrap_or("").to_ascii_lowercase();
     let span = r.get("type").map_or(r.span, |n| n.span);
     let (code, message, hint) = match t.as_str() {

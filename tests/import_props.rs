@@ -8,7 +8,8 @@
 //!   syntax errors, and checking, compiling and comparing that spec do not panic either.
 //! - generated Packer HCL2 and ARM JSON templates (variables, locals and parameters with
 //!   functions, conditions and operators; values given with `-var`, `-var-file` and
-//!   `--parameters`) never panic either, and a spec with gaps always marks them.
+//!   `--parameters`; ARM ones also as nested deployments) never panic either, and a spec
+//!   with gaps always marks every one.
 //!
 //! Case counts are kept moderate so the file runs in a few seconds in a debug build.
 
@@ -783,8 +784,35 @@ proptest! {
     }
 
     #[test]
-    fn generated_arm_json_never_panics((template, given) in arm_template(), bicep in any::<bool>()) {
+    fn generated_arm_json_never_panics(
+        (template, given) in arm_template(),
+        bicep in any::<bool>(),
+        nesting in 0..3u8,
+        passed in proptest::collection::vec((prop::sample::select(vec!["p", "q", "obj", "arr", "zz"]), arm_value()), 0..3),
+    ) {
         let dir = scratch("arm");
+        // The same template as a nested deployment: evaluated in its own scope with values
+        // passed in (a Bicep module), or in the outer one.
+        let template = match nesting {
+            0 => template,
+            n => {
+                let passed: Map<String, Value> =
+                    passed.into_iter().map(|(k, v)| (k.to_string(), serde_json::json!({ "value": v }))).collect();
+                let scope = if n == 1 { "inner" } else { "outer" };
+                serde_json::json!({
+                    "parameters": { "p": { "type": "string", "defaultValue": "outer" } },
+                    "resources": [{
+                        "type": "Microsoft.Resources/deployments",
+                        "name": "nested",
+                        "properties": {
+                            "expressionEvaluationOptions": { "scope": scope },
+                            "parameters": passed,
+                            "template": template
+                        }
+                    }]
+                })
+            }
+        };
         let text = serde_json::to_string_pretty(&template).unwrap();
         // The values as a JSON parameters file, or as a .bicepparam of the same values.
         let values = if bicep {

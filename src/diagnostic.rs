@@ -85,6 +85,18 @@ codes! {
     EntryOs = "AIB605", Error, "A library entry for the other operating system.";
     SecretIdentity = "AIB606", Error, "A secret parameter needs a build VM identity (`build.vmIdentities`) to read Key Vault.";
     LibraryManifest = "AIB607", Error, "A problem in a customization library entry (manifest or files).";
+    ImportUnsupported = "AIB701", Warning, "Import: a setting or part of the template with no AIB counterpart; it is left out of the spec.";
+    ImportDoneByAib = "AIB702", Warning, "Import: a step or setting AIB does itself (generalizing, connecting, signing in); it is left out.";
+    ImportPlaceholder = "AIB703", Warning, "Import: a documentation placeholder such as `<region>` became a required spec parameter named after it.";
+    ImportCompileTime = "AIB704", Warning, "Import: a deploy-time value where the spec needs one known when compiling; its default (or the known value) is written instead.";
+    ImportInvalid = "AIB705", Error, "Import: the input is not a template aibc can import (no image template, no source, no distribution, a malformed value).";
+    ImportChanged = "AIB706", Warning, "Import: imported with a change in form or meaning that the spec makes necessary.";
+    ImportOs = "AIB707", Warning, "Import: the template does not say which OS the image is; the spec's `os` is a guess (`--os` sets it).";
+    ImportDeployTime = "AIB708", Warning, "Import: a value only known when deploying or building (an expression, an environment variable, a variable left empty) became a required spec parameter.";
+    ImportGap = "AIB709", Warning, "Import: a part that could not be imported; the spec has a `# TODO(aibc import)` comment in its place and `aibc import` exits with 8.";
+    ImportSource = "AIB710", Error, "Import: the template builds from a source AIB cannot build from (a VHD URL); make a managed image or gallery image version from it first.";
+    ImportMissingValue = "AIB711", Error, "Import: a part of the image comes from a template parameter or variable with no value; pass it with `--parameters FILE` (ARM) or `-var`/`-var-file` (Packer).";
+    ImportValueFile = "AIB712", Error, "Import: a value given with `--parameters`, `-var` or `-var-file` cannot be used (malformed, not a plain value, or naming nothing the template declares).";
 }
 
 /// One problem, located.

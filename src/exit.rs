@@ -9,6 +9,8 @@ pub const BUILD_FAILED: i32 = 4;
 pub const PARTIALLY_SUCCEEDED: i32 = 5;
 pub const TIMED_OUT: i32 = 6;
 pub const CANCELED: i32 = 7;
+/// `aibc import` wrote a spec, but some parts could not be imported (`# TODO(aibc import)`).
+pub const IMPORTED_WITH_GAPS: i32 = 8;
 pub const WAIT_TIMED_OUT: i32 = 9;
 pub const USAGE: i32 = 64;
 pub const INTERRUPTED: i32 = 130;
@@ -23,6 +25,10 @@ pub const ALL: &[(i32, &str)] = &[
     (PARTIALLY_SUCCEEDED, "The build partially succeeded: at least one distribution failed."),
     (TIMED_OUT, "Following the build took longer than `--timeout`; the build may still be running."),
     (CANCELED, "The build was canceled."),
+    (
+        IMPORTED_WITH_GAPS,
+        "`aibc import` wrote the spec with gaps: each part it could not import is a `# TODO(aibc import)` comment in the spec (AIB709); finish those by hand.",
+    ),
     (
         WAIT_TIMED_OUT,
         "A wait for Azure reached its limit: `deploy --timeout` (default 60m), or a long-running operation past `AIBC_OPERATION_TIMEOUT` (default 60m). What was sent goes on in Azure; the message says where things stand.",

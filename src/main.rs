@@ -116,6 +116,19 @@ enum Command {
         /// Compile the imported spec and compare its image template with the original.
         #[arg(long)]
         check: bool,
+        /// ARM: a parameters file (JSON, or a .bicepparam of plain values); its values
+        /// become the spec parameters' defaults.
+        #[arg(long, value_name = "FILE")]
+        parameters: Option<PathBuf>,
+        /// Packer: a variables file (.pkrvars.hcl or JSON), as `packer build -var-file`.
+        #[arg(long = "var-file", value_name = "FILE")]
+        var_files: Vec<PathBuf>,
+        /// Packer: a variable's value, as `packer build -var NAME=VALUE`.
+        #[arg(long = "var", value_name = "NAME=VALUE")]
+        vars: Vec<String>,
+        /// The image's OS, whatever the template suggests.
+        #[arg(long, value_enum)]
+        os: Option<aibc::import::OsArg>,
     },
     /// Print the JSON Schema of the spec format (for editors and other tools).
     Schema,
@@ -150,7 +163,7 @@ enum Report {
 }
 
 fn main() -> ExitCode {
-    let cli = match Cli::try_parse() {
+    let cli = match Cli::try_parse_from(packer_style_flags(std::env::args_os())) {
         Ok(cli) => cli,
         Err(e) => {
             let _ = e.print();
@@ -177,7 +190,10 @@ fn main() -> ExitCode {
         Command::Pipeline { command: PipelineCommand::Init(args) } => aibc::commands::pipeline::init(args),
         Command::SmokeTest(args) => aibc::commands::smoke::run(args),
         Command::Customizations { command, library } => customizations(command, library.as_deref()),
-        Command::Import { kind, path, out, check } => aibc::import::run(&aibc::import::Args { kind, path, out, check }),
+        Command::Import { kind, path, out, check, parameters, var_files, vars, os } => {
+            let options = aibc::import::Options { parameters, var_files, vars, os };
+            aibc::import::run(&aibc::import::Args { kind, path, out, check, options })
+        }
         Command::Schema => {
             print!("{}", aibc::schema::schema_text());
             exit::SUCCESS
@@ -343,6 +359,10 @@ fn explain(code: Option<&str>) -> i32 {
         Some(id) => match Code::ALL.iter().find(|c| c.id().eq_ignore_ascii_case(id)) {
             Some(c) => {
                 println!("{}: {}", c.id(), c.title());
+                // Import codes say what to do as well.
+                if let Some(i) = aibc::import::ImportCode::ALL.iter().skip(1).find(|i| i.code() == *c) {
+                    println!("{}", i.what_to_do());
+                }
                 exit::SUCCESS
             }
             None => {
@@ -351,4 +371,21 @@ fn explain(code: Option<&str>) -> i32 {
             }
         },
     }
+}
+
+/// `aibc import packer` takes `-var` and `-var-file` as `packer build` writes them (one
+/// dash), besides `--var` and `--var-file`.
+fn packer_style_flags(args: impl Iterator<Item = std::ffi::OsString>) -> Vec<std::ffi::OsString> {
+    let args: Vec<std::ffi::OsString> = args.collect();
+    if args.get(1).is_none_or(|a| a != "import") {
+        return args;
+    }
+    args.into_iter()
+        .map(|a| match a.to_str() {
+            Some(s) if s == "-var" || s == "-var-file" || s.starts_with("-var=") || s.starts_with("-var-file=") => {
+                format!("-{s}").into()
+            }
+            _ => a,
+        })
+        .collect()
 }

@@ -60,7 +60,7 @@ fn inputs_that_are_not_image_templates() {
     let bad_source = format!(
         "{ARM_HEAD}      \"properties\": {{\n        \"source\": {{ \"type\": \"ISO\" }},\n        \"distribute\": [{{ \"type\": \"VHD\", \"runOutputName\": \"x\" }}]\n      }}\n    }}\n  ]\n}}\n"
     );
-    assert_errors(Kind::Arm, "t.json", &bad_source, &["AIB705 6:29"]);
+    assert_errors(Kind::Arm, "t.json", &bad_source, &["AIB710 6:29"]);
 }
 
 #[test]
@@ -107,4 +107,31 @@ fn unreadable_files_are_reported_as_such() {
         other => panic!("{other:?}"),
     }
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn required_parts_from_parameters_without_values() {
+    // Module-style: the distributions are a parameter with no value and no default.
+    let text = "{\n  \"parameters\": {\n    \"dists\": { \"type\": \"array\" }\n  },\n  \"resources\": [\n    {\n      \"type\": \"Microsoft.VirtualMachineImages/imageTemplates\",\n      \"properties\": {\n        \"source\": { \"type\": \"PlatformImage\", \"publisher\": \"Canonical\", \"offer\": \"ubuntu-24_04-lts\", \"sku\": \"server\" },\n        \"distribute\": \"[parameters('dists')]\"\n      }\n    }\n  ]\n}\n";
+    let (got, rendered) = errors(Kind::Arm, "m.json", text);
+    assert!(got.contains(&"AIB711 10:23".to_string()), "{got:?}\n{rendered}");
+    assert!(
+        rendered.contains("`distribute` comes from `dists`") && rendered.contains("--parameters FILE"),
+        "{rendered}"
+    );
+    // A Packer source image from a variable left empty: a stand-in cannot be a platform
+    // image, so it is a gap, and the source still imports with what is known.
+    let hcl = "variable \"sku\" {\n  default = \"\"\n}\nsource \"azure-arm\" \"x\" {\n  image_publisher = \"Canonical\"\n  image_offer = \"ubuntu-24_04-lts\"\n  image_sku = var.sku\n  location = \"eastus\"\n  managed_image_name = \"x\"\n  managed_image_resource_group_name = \"rg\"\n}\n";
+    let imported = import::import_text(Kind::Packer, Path::new("e.pkr.hcl"), hcl.to_string(), Path::new("image.yaml"))
+        .unwrap_or_else(|_| panic!("not imported"));
+    assert!(imported.yaml.contains("${params.sku}"), "{}", imported.yaml);
+    assert!(imported.findings.iter().any(|f| f.code.id() == "AIB708"));
+}
+
+#[test]
+fn unbuildable_sources_say_what_to_do() {
+    let hcl = "source \"azure-arm\" \"x\" {\n  os_type = \"Linux\"\n  image_url = \"https://a.blob.core.windows.net/v/x.vhd\"\n  managed_image_name = \"x\"\n  managed_image_resource_group_name = \"rg\"\n}\n";
+    let (got, rendered) = errors(Kind::Packer, "v.pkr.hcl", hcl);
+    assert_eq!(got, ["AIB710 3:3"], "{rendered}");
+    assert!(rendered.contains("managed image") && rendered.contains("gallery image version"), "{rendered}");
 }

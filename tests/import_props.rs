@@ -6,6 +6,10 @@
 //!   a template it cannot import gets at least one error, each located on a line and
 //!   column that exist in its file; one it can import gives a spec that loads without
 //!   syntax errors, and checking, compiling and comparing that spec do not panic either.
+//! - generated Packer HCL2 and ARM JSON templates (variables, locals and parameters with
+//!   functions, conditions and operators; values given with `-var`, `-var-file` and
+//!   `--parameters`; ARM ones also as nested deployments) never panic either, and a spec
+//!   with gaps always marks every one.
 //!
 //! Case counts are kept moderate so the file runs in a few seconds in a debug build.
 
@@ -270,5 +274,591 @@ fn deep_nesting_is_refused_not_overflowed() {
     ] {
         let r = check_import(kind, Path::new(path), text);
         assert!(r.is_ok(), "{path}: {}", r.unwrap_err());
+    }
+}
+
+// Generated templates: not mutations of the corpus, but templates built from the parts
+// the importer evaluates (HCL variables, locals with functions, conditions and
+// operators; ARM parameters, variables and expressions), with values given from outside
+// (`-var`, `-var-file`, `--parameters`), so that every evaluation path meets odd input.
+
+/// `s` as an HCL string literal.
+fn hcl_string(s: &str) -> String {
+    let body: String = s
+        .chars()
+        .filter(|c| !c.is_control())
+        .collect::<String>()
+        .replace('\\', "\\\\")
+        .replace('"', "\\\"")
+        .replace("${", "$${")
+        .replace("%{", "%%{");
+    format!("\"{body}\"")
+}
+
+/// An HCL expression over the names a generated template declares.
+fn hcl_expr() -> impl Strategy<Value = String> {
+    let leaf = prop_oneof![
+        tricky_string().prop_map(|s| hcl_string(&s)),
+        any::<i32>().prop_map(|n| n.to_string()),
+        any::<bool>().prop_map(|b| b.to_string()),
+        Just("null".to_string()),
+        prop::sample::select(vec!["a", "b", "empty", "list", "map", "env_var", "nope"])
+            .prop_map(|v| format!("var.{v}")),
+        prop::sample::select(vec!["x", "y", "loop", "missing"]).prop_map(|l| format!("local.{l}")),
+        Just("source.name".to_string()),
+        Just("path.root".to_string()),
+    ];
+    leaf.prop_recursive(4, 40, 4, |inner| {
+        let func = prop::sample::select(vec![
+            "lower",
+            "upper",
+            "title",
+            "format",
+            "replace",
+            "substr",
+            "split",
+            "join",
+            "merge",
+            "coalesce",
+            "lookup",
+            "element",
+            "length",
+            "concat",
+            "trim",
+            "trimprefix",
+            "trimsuffix",
+            "min",
+            "max",
+            "abs",
+            "contains",
+            "keys",
+            "values",
+            "flatten",
+            "distinct",
+            "compact",
+            "tolist",
+            "tonumber",
+            "tobool",
+            "try",
+            "timestamp",
+            "formatdate",
+            "basename",
+            "strrev",
+            "startswith",
+            "chomp",
+            "env",
+            "nofunction",
+        ]);
+        prop_oneof![
+            (func, proptest::collection::vec(inner.clone(), 0..4))
+                .prop_map(|(f, args)| format!("{f}({})", args.join(", "))),
+            (inner.clone(), inner.clone(), inner.clone()).prop_map(|(c, a, b)| format!("({c} ? {a} : {b})")),
+            (
+                inner.clone(),
+                prop::sample::select(vec!["==", "!=", "&&", "||", "+", "-", "*", "/", "%", "<", ">="]),
+                inner.clone()
+            )
+                .prop_map(|(a, op, b)| format!("({a} {op} {b})")),
+            proptest::collection::vec(inner.clone(), 0..4).prop_map(|items| format!("[{}]", items.join(", "))),
+            proptest::collection::vec(("[a-z]{1,6}", inner.clone()), 0..3).prop_map(|entries| {
+                format!("{{ {} }}", entries.iter().map(|(k, v)| format!("{k} = {v}")).collect::<Vec<_>>().join(", "))
+            }),
+            inner.clone().prop_map(|e| format!("\"pre-${{{e}}}-post\"")),
+            (inner.clone(), 0..3usize).prop_map(|(e, i)| format!("{e}[{i}]")),
+        ]
+    })
+}
+
+/// The azure-arm settings the importer reads, and a few it reports.
+const HCL_KEYS: &[&str] = &[
+    "image_publisher",
+    "image_offer",
+    "image_sku",
+    "image_version",
+    "image_url",
+    "location",
+    "vm_size",
+    "os_type",
+    "os_disk_size_gb",
+    "communicator",
+    "subscription_id",
+    "managed_image_name",
+    "managed_image_resource_group_name",
+    "custom_managed_image_name",
+    "custom_managed_image_resource_group_name",
+    "virtual_network_name",
+    "virtual_network_subnet_name",
+    "virtual_network_resource_group_name",
+    "build_resource_group_name",
+    "azure_tags",
+    "disk_additional_size",
+    "shared_image_gallery_replica_count",
+    "capture_container_name",
+    "spot",
+];
+
+fn hcl_template() -> impl Strategy<Value = String> {
+    let variables = proptest::collection::vec(
+        (
+            prop::sample::select(vec!["a", "b", "empty", "list", "map", "env_var"]),
+            prop_oneof![hcl_expr(), Just("\"\"".to_string()), Just("env(\"X\")".to_string())],
+            prop::sample::select(vec!["", "string", "number", "bool", "list(string)", "map(string)"]),
+        ),
+        0..5,
+    );
+    let locals = proptest::collection::vec((prop::sample::select(vec!["x", "y", "loop"]), hcl_expr()), 0..4);
+    let source = proptest::collection::vec((prop::sample::select(HCL_KEYS.to_vec()), hcl_expr()), 0..10);
+    let gallery = proptest::option::of(proptest::collection::vec(
+        (
+            prop::sample::select(vec![
+                "subscription",
+                "resource_group",
+                "gallery_name",
+                "image_name",
+                "image_version",
+                "replication_regions",
+                "target_region",
+            ]),
+            hcl_expr(),
+        ),
+        0..6,
+    ));
+    let provisioners = proptest::collection::vec(
+        (
+            prop::sample::select(vec![
+                "shell",
+                "powershell",
+                "file",
+                "windows-restart",
+                "windows-update",
+                "ansible",
+                "breakpoint",
+            ]),
+            proptest::collection::vec(
+                (
+                    prop::sample::select(vec![
+                        "inline",
+                        "script",
+                        "scripts",
+                        "source",
+                        "sources",
+                        "destination",
+                        "environment_vars",
+                        "only",
+                        "valid_exit_codes",
+                    ]),
+                    hcl_expr(),
+                ),
+                0..4,
+            ),
+        ),
+        0..4,
+    );
+    (variables, locals, source, gallery, provisioners).prop_map(|(variables, locals, source, gallery, provisioners)| {
+        // Keys once each (HCL refuses repeats), over settings that make an importable
+        // template, so that most cases get past the source and reach the evaluation.
+        let unique = |pairs: Vec<(&'static str, String)>| {
+            let mut out: Vec<(&'static str, String)> = Vec::new();
+            for (k, v) in pairs {
+                match out.iter_mut().find(|(x, _)| *x == k) {
+                    Some(slot) => slot.1 = v,
+                    None => out.push((k, v)),
+                }
+            }
+            out
+        };
+        let base: Vec<(&'static str, String)> = [
+            ("image_publisher", "\"Canonical\""),
+            ("image_offer", "\"ubuntu-24_04-lts\""),
+            ("image_sku", "\"server\""),
+            ("location", "\"eastus\""),
+            ("managed_image_name", "\"img\""),
+            ("managed_image_resource_group_name", "\"rg\""),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k, v.to_string()))
+        .collect();
+        let source = unique(base.into_iter().chain(source).collect());
+        let locals = unique(locals);
+        let variables = {
+            let mut seen = Vec::new();
+            variables
+                .into_iter()
+                .filter(|(n, _, _)| {
+                    if seen.contains(n) {
+                        false
+                    } else {
+                        seen.push(*n);
+                        true
+                    }
+                })
+                .collect::<Vec<_>>()
+        };
+        let gallery = gallery.map(unique);
+        let provisioners: Vec<(&str, Vec<(&'static str, String)>)> =
+            provisioners.into_iter().map(|(k, a)| (k, unique(a))).collect();
+        let mut t = String::new();
+        for (name, default, ty) in variables {
+            let ty = if ty.is_empty() { String::new() } else { format!("  type = {ty}\n") };
+            t.push_str(&format!("variable \"{name}\" {{\n{ty}  default = {default}\n}}\n"));
+        }
+        if !locals.is_empty() {
+            t.push_str("locals {\n");
+            for (name, e) in locals {
+                t.push_str(&format!("  {name} = {e}\n"));
+            }
+            t.push_str("}\n");
+        }
+        t.push_str("source \"azure-arm\" \"gen\" {\n");
+        for (k, e) in source {
+            t.push_str(&format!("  {k} = {e}\n"));
+        }
+        if let Some(g) = gallery {
+            t.push_str("  shared_image_gallery_destination {\n");
+            for (k, e) in g {
+                t.push_str(&format!("    {k} = {e}\n"));
+            }
+            t.push_str("  }\n");
+        }
+        t.push_str("}\nbuild {\n  sources = [\"source.azure-arm.gen\"]\n");
+        for (kind, attrs) in provisioners {
+            t.push_str(&format!("  provisioner \"{kind}\" {{\n"));
+            for (k, e) in attrs {
+                t.push_str(&format!("    {k} = {e}\n"));
+            }
+            t.push_str("  }\n");
+        }
+        t.push_str("}\n");
+        t
+    })
+}
+
+/// An ARM expression over the names a generated template declares.
+fn arm_expr() -> impl Strategy<Value = String> {
+    let leaf = prop_oneof![
+        tricky_string().prop_map(|s| format!("'{}'", s.replace(['\n', '\r'], " ").replace('\'', "''"))),
+        any::<i32>().prop_map(|n| n.to_string()),
+        Just("true".to_string()),
+        Just("null()".to_string()),
+        prop::sample::select(vec!["p", "q", "obj", "arr", "nope"]).prop_map(|p| format!("parameters('{p}')")),
+        prop::sample::select(vec!["v", "w", "cycle", "missing"]).prop_map(|v| format!("variables('{v}')")),
+        Just("resourceGroup().location".to_string()),
+        Just("resourceGroup().id".to_string()),
+        Just("subscription().subscriptionId".to_string()),
+    ];
+    leaf.prop_recursive(4, 40, 4, |inner| {
+        let func = prop::sample::select(vec![
+            "concat",
+            "format",
+            "resourceId",
+            "toLower",
+            "toUpper",
+            "uniqueString",
+            "equals",
+            "if",
+            "not",
+            "and",
+            "or",
+            "empty",
+            "length",
+            "substring",
+            "replace",
+            "split",
+            "first",
+            "last",
+            "union",
+            "coalesce",
+            "string",
+            "int",
+            "bool",
+            "createArray",
+            "trim",
+            "startsWith",
+            "utcNow",
+            "nofunction",
+        ]);
+        prop_oneof![
+            (func, proptest::collection::vec(inner.clone(), 0..4))
+                .prop_map(|(f, args)| format!("{f}({})", args.join(", "))),
+            (inner.clone(), "[a-z]{1,5}").prop_map(|(e, p)| format!("{e}.{p}")),
+            (inner.clone(), 0..3usize).prop_map(|(e, i)| format!("{e}[{i}]")),
+        ]
+    })
+}
+
+fn arm_value() -> impl Strategy<Value = Value> {
+    prop_oneof![
+        3 => arm_expr().prop_map(|e| Value::String(format!("[{e}]"))),
+        1 => tricky_string().prop_map(Value::String),
+        1 => prop::sample::select(vec!["<region>", "/subscriptions/<subscriptionID>/resourceGroups/<rg>/providers/Microsoft.Compute/images/<img>", "{placeholder}", "<scriptUrl>"]).prop_map(|s| Value::String(s.into())),
+        1 => any::<i32>().prop_map(Value::from),
+    ]
+}
+
+fn arm_template() -> impl Strategy<Value = (Value, Value)> {
+    let params = proptest::collection::vec(
+        (
+            prop::sample::select(vec!["p", "q", "obj", "arr"]),
+            prop::sample::select(vec!["string", "int", "bool", "object", "array"]),
+            proptest::option::of(arm_value()),
+        ),
+        0..4,
+    );
+    let vars = proptest::collection::vec((prop::sample::select(vec!["v", "w", "cycle"]), arm_value()), 0..4);
+    let props = (
+        proptest::collection::vec(
+            (
+                prop::sample::select(vec!["publisher", "offer", "sku", "version", "imageId", "imageVersionId"]),
+                arm_value(),
+            ),
+            0..5,
+        ),
+        prop::sample::select(vec![
+            "PlatformImage",
+            "PlatformImage",
+            "ManagedImage",
+            "SharedImageVersion",
+            "ISO",
+            "[parameters('obj')]",
+        ]),
+        proptest::collection::vec(
+            proptest::collection::vec(
+                (
+                    prop::sample::select(vec![
+                        "type",
+                        "name",
+                        "inline",
+                        "scriptUri",
+                        "sourceUri",
+                        "destination",
+                        "runElevated",
+                    ]),
+                    arm_value(),
+                ),
+                0..4,
+            ),
+            0..3,
+        ),
+        proptest::collection::vec(
+            proptest::collection::vec(
+                (
+                    prop::sample::select(vec![
+                        "type",
+                        "imageId",
+                        "galleryImageId",
+                        "runOutputName",
+                        "location",
+                        "replicationRegions",
+                    ]),
+                    arm_value(),
+                ),
+                0..4,
+            ),
+            0..3,
+        ),
+        proptest::collection::vec(
+            (
+                prop::sample::select(vec!["vmSize", "osDiskSizeGB", "buildTimeoutInMinutes", "stagingResourceGroup"]),
+                arm_value(),
+            ),
+            0..3,
+        ),
+    );
+    let given = proptest::collection::vec((prop::sample::select(vec!["p", "q", "obj", "arr"]), value()), 0..3);
+    (params, vars, props, given).prop_map(|(params, vars, (source, kind, customize, distribute, other), given)| {
+        let mut p = Map::new();
+        for (name, ty, default) in params {
+            let mut d = Map::new();
+            d.insert("type".into(), Value::String(ty.into()));
+            if let Some(v) = default {
+                d.insert("defaultValue".into(), v);
+            }
+            p.insert(name.into(), Value::Object(d));
+        }
+        let v: Map<String, Value> = vars.into_iter().map(|(k, x)| (k.to_string(), x)).collect();
+        // A source and a distribution that import, which the generated parts change.
+        let mut src: Map<String, Value> = serde_json::json!({
+            "publisher": "Canonical", "offer": "ubuntu-24_04-lts", "sku": "server",
+            "imageId": "/subscriptions/00000000-0000-0000-0000-000000000001/resourceGroups/rg/providers/Microsoft.Compute/images/base",
+            "imageVersionId": "/subscriptions/00000000-0000-0000-0000-000000000001/resourceGroups/rg/providers/Microsoft.Compute/galleries/g/images/i/versions/1.0.0"
+        })
+        .as_object()
+        .unwrap()
+        .clone();
+        src.extend(source.into_iter().map(|(k, x)| (k.to_string(), x)));
+        src.insert("type".into(), Value::String(kind.into()));
+        let steps = |list: Vec<Vec<(&str, Value)>>| {
+            Value::Array(
+                list.into_iter()
+                    .map(|s| Value::Object(s.into_iter().map(|(k, x)| (k.to_string(), x)).collect()))
+                    .collect(),
+            )
+        };
+        let mut properties: Map<String, Value> = other.into_iter().map(|(k, x)| (k.to_string(), x)).collect();
+        properties.insert("source".into(), Value::Object(src));
+        properties.insert("customize".into(), steps(customize));
+        let mut dists = vec![serde_json::json!({
+            "type": "ManagedImage", "runOutputName": "base", "location": "eastus",
+            "imageId": "/subscriptions/00000000-0000-0000-0000-000000000001/resourceGroups/rg/providers/Microsoft.Compute/images/out"
+        })];
+        if let Value::Array(more) = steps(distribute) {
+            dists.extend(more);
+        }
+        properties.insert("distribute".into(), Value::Array(dists));
+        let template = serde_json::json!({
+            "parameters": p,
+            "variables": v,
+            "resources": [{
+                "type": "Microsoft.VirtualMachineImages/imageTemplates",
+                "name": "[parameters('p')]",
+                "location": "[parameters('q')]",
+                "properties": properties,
+            }]
+        });
+        // Only parameters the template declares (an undeclared one is refused).
+        let given: Map<String, Value> = given
+            .into_iter()
+            .filter(|(k, _)| p.contains_key(*k))
+            .map(|(k, x)| (k.to_string(), serde_json::json!({ "value": x })))
+            .collect();
+        (template, serde_json::json!({ "parameters": given }))
+    })
+}
+
+/// Imports with values given from files, as the command line does.
+fn check_import_with(kind: Kind, path: &Path, text: &str, options: &import::Options) -> Result<(), String> {
+    let spec_path = Path::new("tests/import/expected/props.yaml");
+    std::fs::write(path, text).map_err(|e| e.to_string())?;
+    match import::import_with(kind, path, spec_path, options) {
+        Ok(imported) => {
+            let doc = import::check_spec(&imported, spec_path);
+            if doc.diags.iter().any(|d| d.code == aibc::diagnostic::Code::Syntax) {
+                return Err(format!("the written spec does not load:\n{}", imported.yaml));
+            }
+            // Every gap has its TODO comment in the spec.
+            let gaps = imported.findings.iter().filter(|f| f.code == import::ImportCode::Gap).count();
+            if imported.yaml.matches("# TODO(aibc import): ").count() < gaps {
+                return Err(format!("{gaps} gaps, fewer TODO comments:\n{}", imported.yaml));
+            }
+            if !doc.has_errors() {
+                let _ = import::round_trip(&imported, &doc);
+            }
+            Ok(())
+        }
+        Err(Failure::Invalid { sources, findings }) => located(&sources, &findings),
+        Err(Failure::Io(e)) => Err(format!("an I/O failure: {e}")),
+    }
+}
+
+fn scratch(tag: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("aibc-import-props-{tag}-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+proptest! {
+    #![proptest_config(config(200))]
+
+    #[test]
+    fn generated_packer_hcl_never_panics(
+        template in hcl_template(),
+        vars in proptest::collection::vec((prop::sample::select(vec!["a", "b", "empty", "list", "map", "env_var"]), tricky_string()), 0..3),
+        var_file in proptest::collection::vec((prop::sample::select(vec!["a", "b", "empty", "list", "map", "env_var"]), hcl_expr()), 0..3),
+    ) {
+        let dir = scratch("hcl");
+        let var_path = dir.join("given.pkrvars.hcl");
+        let var_text: String = var_file.iter().map(|(k, e)| format!("{k} = {e}\n")).collect();
+        std::fs::write(&var_path, var_text).unwrap();
+        let options = import::Options {
+            // Only variables the template declares: an undeclared one is refused (tested
+            // with the CLI), which would leave the rest untried.
+            vars: vars.iter().filter(|(k, _)| template.contains(&format!("variable \"{k}\""))).map(|(k, v)| format!("{k}={v}")).collect(),
+            var_files: vec![var_path],
+            ..import::Options::default()
+        };
+        let r = check_import_with(Kind::Packer, &dir.join("gen.pkr.hcl"), &template, &options);
+        prop_assert!(r.is_ok(), "{}\n{template}", r.unwrap_err());
+        // And without values, as most templates are imported.
+        let r = check_import(Kind::Packer, Path::new("gen.pkr.hcl"), template.clone());
+        prop_assert!(r.is_ok(), "{}\n{template}", r.unwrap_err());
+    }
+
+    #[test]
+    fn generated_arm_json_never_panics(
+        (template, given) in arm_template(),
+        bicep in any::<bool>(),
+        nesting in 0..3u8,
+        passed in proptest::collection::vec((prop::sample::select(vec!["p", "q", "obj", "arr", "zz"]), arm_value()), 0..3),
+    ) {
+        let dir = scratch("arm");
+        // The same template as a nested deployment: evaluated in its own scope with values
+        // passed in (a Bicep module), or in the outer one.
+        let template = match nesting {
+            0 => template,
+            n => {
+                let passed: Map<String, Value> =
+                    passed.into_iter().map(|(k, v)| (k.to_string(), serde_json::json!({ "value": v }))).collect();
+                let scope = if n == 1 { "inner" } else { "outer" };
+                serde_json::json!({
+                    "parameters": { "p": { "type": "string", "defaultValue": "outer" } },
+                    "resources": [{
+                        "type": "Microsoft.Resources/deployments",
+                        "name": "nested",
+                        "properties": {
+                            "expressionEvaluationOptions": { "scope": scope },
+                            "parameters": passed,
+                            "template": template
+                        }
+                    }]
+                })
+            }
+        };
+        let text = serde_json::to_string_pretty(&template).unwrap();
+        // The values as a JSON parameters file, or as a .bicepparam of the same values.
+        let values = if bicep {
+            let p = dir.join("given.bicepparam");
+            let lines: String = given["parameters"]
+                .as_object()
+                .unwrap()
+                .iter()
+                .map(|(k, v)| format!("param {k} = {}\n", v["value"].to_string().replace('"', "'")))
+                .collect();
+            std::fs::write(&p, format!("using 'main.bicep'\n{lines}")).unwrap();
+            p
+        } else {
+            let p = dir.join("given.parameters.json");
+            std::fs::write(&p, serde_json::to_string(&given).unwrap()).unwrap();
+            p
+        };
+        let options = import::Options { parameters: Some(values), ..import::Options::default() };
+        let r = check_import_with(Kind::Arm, &dir.join("gen.json"), &text, &options);
+        prop_assert!(r.is_ok(), "{}\n{text}", r.unwrap_err());
+        let r = check_import(Kind::Arm, Path::new("gen.json"), text.clone());
+        prop_assert!(r.is_ok(), "{}\n{text}", r.unwrap_err());
+    }
+
+    #[test]
+    fn values_files_never_panic(text in "\\PC{0,160}", kind in 0..3u8) {
+        let dir = scratch("values");
+        let (name, template) = match kind {
+            0 => ("v.bicepparam", "tests/import/arm/module-source-param.json"),
+            1 => ("v.parameters.json", "tests/import/arm/module-source-param.json"),
+            _ => ("v.pkrvars.hcl", "tests/import/packer/vars-file-ubuntu.pkr.hcl"),
+        };
+        let values = dir.join(name);
+        std::fs::write(&values, &text).unwrap();
+        let template = Path::new(env!("CARGO_MANIFEST_DIR")).join(template);
+        let options = if kind == 2 {
+            import::Options { var_files: vec![values], vars: vec![text.replace('\n', " ")], ..import::Options::default() }
+        } else {
+            import::Options { parameters: Some(values), ..import::Options::default() }
+        };
+        let k = if kind == 2 { Kind::Packer } else { Kind::Arm };
+        let r = match import::import_with(k, &template, Path::new("tests/import/expected/props.yaml"), &options) {
+            Ok(_) => Ok(()),
+            Err(Failure::Invalid { sources, findings }) => located(&sources, &findings),
+            Err(Failure::Io(e)) => Err(e),
+        };
+        prop_assert!(r.is_ok(), "{}\n{text:?}", r.unwrap_err());
     }
 }

@@ -1,8 +1,8 @@
 //! What an import reports: located findings that print exactly like aibc's diagnostics.
 //!
-//! The import codes (AIB7xx) are not in aibc's catalogue (`crate::diagnostic::Code`),
-//! which belongs to the spec checker; until they are added there, they live here and are
-//! rendered by aibc's own renderer with only the code swapped in.
+//! The import codes (AIB7xx) are part of aibc's catalogue (`crate::diagnostic::Code`), so
+//! `aibc explain` and docs/diagnostics.md list them; `ImportCode` names the ones an
+//! import uses, one meaning each.
 
 use crate::diagnostic::{self, Code, Diagnostic, Severity};
 use crate::source::{Sources, Span};
@@ -16,7 +16,7 @@ pub enum ImportCode {
     Unsupported,
     /// A step or setting AIB does itself (generalizing, connecting, authenticating).
     DoneByAib,
-    /// A placeholder such as `<region>` that was meant to be replaced by hand.
+    /// A placeholder such as `<region>` that became a required spec parameter.
     Placeholder,
     /// A deploy-time value where the spec needs one known when compiling.
     CompileTime,
@@ -24,6 +24,18 @@ pub enum ImportCode {
     Invalid,
     /// Imported, but with a change the spec makes necessary.
     Changed,
+    /// The OS had to be guessed.
+    Os,
+    /// A value only known when deploying or building became a required spec parameter.
+    DeployTime,
+    /// A part that could not be imported: a `# TODO(aibc import)` in the spec, exit 8.
+    Gap,
+    /// A source AIB cannot build from (a VHD URL).
+    Source,
+    /// Content that comes from a parameter or variable with no value.
+    MissingValue,
+    /// A value given on the command line or in a values file that cannot be used.
+    ValueFile,
 }
 
 impl ImportCode {
@@ -35,38 +47,79 @@ impl ImportCode {
         ImportCode::CompileTime,
         ImportCode::Invalid,
         ImportCode::Changed,
+        ImportCode::Os,
+        ImportCode::DeployTime,
+        ImportCode::Gap,
+        ImportCode::Source,
+        ImportCode::MissingValue,
+        ImportCode::ValueFile,
     ];
 
-    pub fn id(self) -> &'static str {
+    /// The catalogue entry.
+    pub fn code(self) -> Code {
         match self {
-            ImportCode::Syntax => Code::Syntax.id(),
-            ImportCode::Unsupported => "AIB701",
-            ImportCode::DoneByAib => "AIB702",
-            ImportCode::Placeholder => "AIB703",
-            ImportCode::CompileTime => "AIB704",
-            ImportCode::Invalid => "AIB705",
-            ImportCode::Changed => "AIB706",
+            ImportCode::Syntax => Code::Syntax,
+            ImportCode::Unsupported => Code::ImportUnsupported,
+            ImportCode::DoneByAib => Code::ImportDoneByAib,
+            ImportCode::Placeholder => Code::ImportPlaceholder,
+            ImportCode::CompileTime => Code::ImportCompileTime,
+            ImportCode::Invalid => Code::ImportInvalid,
+            ImportCode::Changed => Code::ImportChanged,
+            ImportCode::Os => Code::ImportOs,
+            ImportCode::DeployTime => Code::ImportDeployTime,
+            ImportCode::Gap => Code::ImportGap,
+            ImportCode::Source => Code::ImportSource,
+            ImportCode::MissingValue => Code::ImportMissingValue,
+            ImportCode::ValueFile => Code::ImportValueFile,
         }
+    }
+
+    pub fn id(self) -> &'static str {
+        self.code().id()
     }
 
     pub fn severity(self) -> Severity {
-        match self {
-            ImportCode::Syntax | ImportCode::Invalid => Severity::Error,
-            _ => Severity::Warning,
-        }
+        self.code().default_severity()
     }
 
     pub fn title(self) -> &'static str {
+        self.code().title()
+    }
+
+    /// What to do about it, for `aibc explain`.
+    pub fn what_to_do(self) -> &'static str {
         match self {
-            ImportCode::Syntax => Code::Syntax.title(),
-            ImportCode::Unsupported => "A part of the imported template has no AIB counterpart and is not in the spec.",
-            ImportCode::DoneByAib => {
-                "An imported step or setting that AIB does itself (generalizing, connecting, signing in)."
+            ImportCode::Syntax => "Fix the file at the place shown and import again.",
+            ImportCode::Unsupported => {
+                "Nothing in the image depends on it, or the hint says how to do the same with the spec."
             }
-            ImportCode::Placeholder => "A placeholder such as `<region>` in the imported template.",
-            ImportCode::CompileTime => "A deploy-time value where the spec needs a value known when compiling.",
-            ImportCode::Invalid => "The input is not a template aibc can import.",
-            ImportCode::Changed => "Imported with a change in form or meaning that the spec makes necessary.",
+            ImportCode::DoneByAib => {
+                "Nothing: AIB signs in as the identity aibc creates, connects to the build VM and generalizes the image (Sysprep, waagent -deprovision) after the last step."
+            }
+            ImportCode::Placeholder => "Give the parameter's value when deploying.",
+            ImportCode::CompileTime => {
+                "The spec has the value known when importing: change it in the spec, or import again with other values (`--parameters`, `-var`)."
+            }
+            ImportCode::Invalid => "Fix the template at the place shown and import again.",
+            ImportCode::Changed => {
+                "Check the value in the spec; `aibc import --check` lists every change the import made on purpose."
+            }
+            ImportCode::Os => "Check `os:` in the spec, or import again with `--os windows` or `--os linux`.",
+            ImportCode::DeployTime => {
+                "Give the parameter's value when deploying; its description says where the template took it from."
+            }
+            ImportCode::Gap => {
+                "Finish each `# TODO(aibc import)` comment in the spec (write the value it asks for, or the step by hand), then run `aibc validate`."
+            }
+            ImportCode::Source => {
+                "Create a managed image (`az image create --source <VHD URL>`) or a gallery image version from the VHD, then build from that."
+            }
+            ImportCode::MissingValue => {
+                "Import again with the values: `--parameters FILE` for an ARM template, `-var NAME=VALUE` or `-var-file FILE` for a Packer template."
+            }
+            ImportCode::ValueFile => {
+                "Fix the value at the place shown: name only parameters or variables the template declares, and write plain values (no expressions) in a .bicepparam file."
+            }
         }
     }
 }
@@ -79,11 +132,14 @@ pub struct Finding {
     pub message: String,
     pub label: Option<String>,
     pub hint: Option<String>,
+    /// For a gap: where in the spec (a path such as `/customize/2`) its
+    /// `# TODO(aibc import)` comment goes.
+    pub todo: Option<String>,
 }
 
 impl Finding {
     pub fn new(code: ImportCode, span: Span, message: impl Into<String>) -> Finding {
-        Finding { code, span, message: message.into(), label: None, hint: None }
+        Finding { code, span, message: message.into(), label: None, hint: None, todo: None }
     }
 
     pub fn hint(mut self, hint: impl Into<String>) -> Finding {
@@ -114,21 +170,15 @@ impl Finding {
 
     /// Renders like every aibc diagnostic (header, `-->` location, caret, help).
     pub fn render(&self, sources: &Sources, color: bool) -> String {
-        // aibc's renderer, given a stand-in code; only the code in the header differs.
-        let stand_in = Code::Syntax;
         let d = Diagnostic {
-            code: stand_in,
+            code: self.code.code(),
             severity: self.code.severity(),
             span: self.span,
             message: self.message.clone(),
             label: self.label.clone(),
             hint: self.hint.clone(),
         };
-        diagnostic::render(&d, sources, color).replacen(
-            &format!("[{}]", stand_in.id()),
-            &format!("[{}]", self.code.id()),
-            1,
-        )
+        diagnostic::render(&d, sources, color)
     }
 }
 
@@ -163,11 +213,14 @@ mod tests {
     }
 
     #[test]
-    fn codes_are_unique_and_not_in_the_spec_catalogue() {
+    fn every_import_code_has_its_own_catalogue_entry() {
         let ids: Vec<&str> = ImportCode::ALL.iter().skip(1).map(|c| c.id()).collect();
         for id in &ids {
-            assert!(Code::ALL.iter().all(|c| c.id() != *id), "{id} is taken");
-            assert_eq!(ids.iter().filter(|x| *x == id).count(), 1);
+            assert!(id.starts_with("AIB7"), "{id}");
+            assert_eq!(ids.iter().filter(|x| *x == id).count(), 1, "{id} has two meanings");
         }
+        // Every AIB7xx code of the catalogue is one the import uses.
+        let catalogue = Code::ALL.iter().filter(|c| c.id().starts_with("AIB7")).count();
+        assert_eq!(catalogue, ids.len());
     }
 }

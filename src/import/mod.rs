@@ -11,6 +11,10 @@
 //! - `roundtrip` compiles it and compares the generated image template with the original.
 //!
 //! Findings (`diag`) are located in the imported files and print like aibc's diagnostics.
+//! Values from outside the template (`--parameters`, `-var`, `-var-file`: `values`) are
+//! read like the tools the templates were written for read them. A part that cannot be
+//! imported is a gap: the spec is still written, with a `# TODO(aibc import)` comment in
+//! the part's place, and the command exits with 8 (ADR 20).
 
 pub mod arm;
 pub mod diag;
@@ -20,6 +24,7 @@ mod params;
 mod resolve;
 pub mod roundtrip;
 pub mod value;
+pub mod values;
 pub mod yaml;
 
 use std::io::{IsTerminal, Write};
@@ -53,6 +58,27 @@ pub struct Args {
     pub out: Option<PathBuf>,
     /// Compile the imported spec and compare its image template with the original.
     pub check: bool,
+    pub options: Options,
+}
+
+/// The image's OS, when the template does not say it (`--os`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum OsArg {
+    Linux,
+    Windows,
+}
+
+/// Values from outside the template, as a deployment or `packer build` gets them.
+#[derive(Debug, Clone, Default)]
+pub struct Options {
+    /// ARM: a parameters file (JSON, or `.bicepparam` of plain values).
+    pub parameters: Option<PathBuf>,
+    /// Packer: `-var-file` files (HCL2 `.pkrvars.hcl` or JSON), in order.
+    pub var_files: Vec<PathBuf>,
+    /// Packer: `-var NAME=VALUE`, in order; they override the files.
+    pub vars: Vec<String>,
+    /// The image's OS, whatever the template suggests.
+    pub os: Option<OsArg>,
 }
 
 /// Why an import produced no spec.
@@ -84,11 +110,20 @@ pub struct Imported {
 /// Imports `path`. `spec_path` is where the spec will be written: local files the
 /// template uses are referred to relative to it.
 pub fn import(kind: Kind, path: &Path, spec_path: &Path) -> Result<Imported, Failure> {
+    import_with(kind, path, spec_path, &Options::default())
+}
+
+/// Imports `path` with values from outside the template.
+pub fn import_with(kind: Kind, path: &Path, spec_path: &Path, options: &Options) -> Result<Imported, Failure> {
+    // A values file that cannot be read is a failure to read, like the template's own.
+    for p in options.parameters.iter().chain(&options.var_files) {
+        read(p)?;
+    }
     match kind {
-        Kind::Arm => import_text(kind, path, read(path)?, spec_path),
+        Kind::Arm => finish(kind, path, Front::Arm(read(path)?), spec_path, options),
         Kind::Packer => {
             let files = packer::read(path).map_err(Failure::Io)?;
-            finish(kind, path, Front::Packer(files), spec_path)
+            finish(kind, path, Front::Packer(files), spec_path, options)
         }
     }
 }
@@ -96,9 +131,10 @@ pub fn import(kind: Kind, path: &Path, spec_path: &Path) -> Result<Imported, Fai
 /// Imports one file's text as if read from `path`: an ARM template or API body, a Packer
 /// JSON template, or one Packer HCL2 file.
 pub fn import_text(kind: Kind, path: &Path, text: String, spec_path: &Path) -> Result<Imported, Failure> {
+    let options = Options::default();
     match kind {
-        Kind::Arm => finish(kind, path, Front::Arm(text), spec_path),
-        Kind::Packer => finish(kind, path, Front::Packer(packer::from_text(path, text)), spec_path),
+        Kind::Arm => finish(kind, path, Front::Arm(text), spec_path, &options),
+        Kind::Packer => finish(kind, path, Front::Packer(packer::from_text(path, text)), spec_path, &options),
     }
 }
 
@@ -107,21 +143,40 @@ enum Front {
     Packer(packer::Files),
 }
 
-fn finish(kind: Kind, path: &Path, front: Front, spec_path: &Path) -> Result<Imported, Failure> {
+fn finish(kind: Kind, path: &Path, front: Front, spec_path: &Path, options: &Options) -> Result<Imported, Failure> {
     let mut sources = Sources::default();
     let found = match front {
-        Front::Arm(text) => arm::load(path, text, &mut sources).map(|f| (f.input, f.params, f.findings)),
-        Front::Packer(files) => {
-            packer::load(path, files, spec_path, &mut sources).map(|f| (f.input, f.params, f.findings))
+        Front::Arm(text) => {
+            let given = match &options.parameters {
+                Some(p) => values::arm_parameters(p, &mut sources),
+                None => Ok(Vec::new()),
+            };
+            given.and_then(|given| arm::load(path, text, &given, &mut sources)).map(|f| (f.input, f.params, f.findings))
         }
+        Front::Packer(files) => packer::given(options, &files, &mut sources)
+            .and_then(|given| packer::load(path, files, given, spec_path, &mut sources))
+            .map(|f| (f.input, f.params, f.findings)),
     };
-    let (input, params, mut findings) = match found {
+    let (mut input, params, mut findings) = match found {
         Ok(f) => f,
         Err(mut findings) => {
             diag::normalize(&mut findings);
             return Err(Failure::Invalid { sources, findings });
         }
     };
+    // An error of the front end (a VHD source) leaves nothing to map: mapping would only
+    // add consequences of it (no source).
+    if findings.iter().any(Finding::is_error) {
+        diag::normalize(&mut findings);
+        return Err(Failure::Invalid { sources, findings });
+    }
+    if let Some(os) = options.os {
+        let os = match os {
+            OsArg::Linux => crate::spec::Os::Linux,
+            OsArg::Windows => crate::spec::Os::Windows,
+        };
+        input.os = Some((os, input.whole));
+    }
     let mut r = resolve::Resolver::new(params);
     let spec = map::map(&input, &mut r);
     findings.append(&mut r.findings);
@@ -130,6 +185,10 @@ fn finish(kind: Kind, path: &Path, front: Front, spec_path: &Path) -> Result<Imp
         Some(s) if !findings.iter().any(Finding::is_error) => s,
         _ => return Err(Failure::Invalid { sources, findings }),
     };
+    // Every gap is marked in the spec; one with no place of its own, at the end.
+    for f in findings.iter_mut().filter(|f| f.code == ImportCode::Gap && f.todo.is_none()) {
+        f.todo = Some(String::new());
+    }
     let yaml = write_spec(&spec, kind, path, &findings, &sources);
     Ok(Imported { spec, yaml, findings, sources, original: input.properties, location: input.location, subs: r.subs })
 }
@@ -154,7 +213,26 @@ fn write_spec(spec: &ImageSpec, kind: Kind, path: &Path, findings: &[Finding], s
         }
     }
     let value = serde_json::to_value(spec).expect("a spec serializes");
-    yaml::to_string(&value, &header)
+    // Each gap is also a comment where the part belongs, for whoever finishes the spec.
+    let notes: Vec<(String, String)> = findings
+        .iter()
+        .filter_map(|f| {
+            let at = f.todo.clone()?;
+            let mut line = format!("{} ({})", f.message.replace('\n', " "), f.location(sources));
+            if let Some(h) = &f.hint {
+                line.push_str(&format!("; {h}"));
+            }
+            Some((at, line))
+        })
+        .collect();
+    yaml::to_string_with_notes(&value, &header, &notes)
+}
+
+impl Imported {
+    /// Whether some parts could not be imported (each is a `# TODO(aibc import)`).
+    pub fn has_gaps(&self) -> bool {
+        self.findings.iter().any(|f| f.code == ImportCode::Gap)
+    }
 }
 
 /// Loads and checks the imported spec as if read from `spec_path`.
@@ -178,7 +256,21 @@ pub fn round_trip(imported: &Imported, doc: &Document) -> Result<roundtrip::Repo
 pub fn run(args: &Args) -> i32 {
     let color = std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none();
     let spec_path = args.out.clone().unwrap_or_else(|| PathBuf::from("image.yaml"));
-    let imported = match import(args.kind, &args.path, &spec_path) {
+    // Each tool's own way of giving values, and only that one.
+    let misplaced = match args.kind {
+        Kind::Packer if args.options.parameters.is_some() => {
+            Some("`--parameters` gives an ARM template's parameters; a Packer template takes `-var` and `-var-file`")
+        }
+        Kind::Arm if !args.options.vars.is_empty() || !args.options.var_files.is_empty() => {
+            Some("`-var` and `-var-file` give a Packer template's variables; an ARM template takes `--parameters FILE`")
+        }
+        _ => None,
+    };
+    if let Some(m) = misplaced {
+        eprintln!("error: {m}");
+        return exit::USAGE;
+    }
+    let imported = match import_with(args.kind, &args.path, &spec_path, &args.options) {
         Ok(i) => i,
         Err(Failure::Io(m)) => {
             eprintln!("error: {m}");
@@ -230,8 +322,19 @@ pub fn run(args: &Args) -> i32 {
         eprintln!("error: the imported spec does not validate{shown}; fix the errors above");
         return exit::INVALID_SPEC;
     }
+    let done = if imported.has_gaps() {
+        let gaps = imported.findings.iter().filter(|f| f.code == ImportCode::Gap).count();
+        eprintln!(
+            "{}: {gaps} part{} could not be imported; finish the `# TODO(aibc import)` comments in the spec by hand",
+            args.path.display(),
+            if gaps == 1 { "" } else { "s" }
+        );
+        exit::IMPORTED_WITH_GAPS
+    } else {
+        exit::SUCCESS
+    };
     if !args.check {
-        return exit::SUCCESS;
+        return done;
     }
     match round_trip(&imported, &doc) {
         Ok(report) => {
@@ -242,7 +345,7 @@ pub fn run(args: &Args) -> i32 {
             } else {
                 eprint!("{text}");
             }
-            if report.is_same() { exit::SUCCESS } else { exit::FAILURE }
+            if report.is_same() { done } else { exit::FAILURE }
         }
         Err(e) => {
             eprintln!("error: the round trip failed: {e}");

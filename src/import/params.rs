@@ -48,6 +48,11 @@ pub struct ParamDef {
     pub allowed: Vec<Val>,
     pub origin: Origin,
     pub span: Span,
+    /// The default is a value given with `--parameters`, `-var` or `-var-file`.
+    pub given: bool,
+    /// The template leaves it empty, to be given when building (a Packer variable
+    /// whose default is `""`): it has no default.
+    pub supplied_later: bool,
 }
 
 impl ParamDef {
@@ -61,6 +66,8 @@ impl ParamDef {
             allowed: Vec::new(),
             origin,
             span,
+            given: false,
+            supplied_later: false,
         }
     }
 
@@ -96,7 +103,12 @@ impl Params {
         if self.find(&def.name).is_some() {
             return;
         }
-        let base = base_name(&def.name, def.origin == Origin::Expression);
+        let base = match def.origin {
+            // `{image-version}` is named as a whole, not as an expression.
+            Origin::Placeholder => spec_name(&def.name),
+            Origin::Expression => base_name(&def.name, true),
+            _ => base_name(&def.name, false),
+        };
         let mut candidate = base.clone();
         let mut n = 2;
         while self.defs.iter().any(|d| d.spec_name.eq_ignore_ascii_case(&candidate)) {
@@ -196,6 +208,13 @@ pub fn base_name(raw: &str, expression: bool) -> String {
     if ["uuid", "newguid"].iter().any(|t| lower.contains(t)) {
         return "uuid".into();
     }
+    // ``{{env `NAME`}}`` or `env("NAME")`: named after the environment variable.
+    if let Some(rest) = raw.split_once("env").map(|(_, r)| r.trim_start_matches([' ', '(']))
+        && let Some(q) = rest.chars().next().filter(|c| matches!(c, '`' | '"'))
+        && let Some(name) = rest[1..].split(q).next().filter(|n| !n.is_empty())
+    {
+        return spec_name(name);
+    }
     let ident: String = raw
         .trim_start_matches(|c: char| !c.is_ascii_alphabetic())
         .chars()
@@ -279,6 +298,7 @@ mod tests {
         assert_eq!(base_name("formatdate(\"YYYYMMDD\", timestamp())", true), "timestamp");
         assert_eq!(base_name("lower(\"X-${var.env}\")", true), "lower");
         assert_eq!(base_name("<rgName>", false), "rgName");
+        assert_eq!(base_name("{{env `BUILD_ID`}}", true), "BUILD_ID");
         let mut p = Params::default();
         p.add(ParamDef::new("image-name", ParamKind::String, Origin::Parameter, Span::default()));
         p.add(ParamDef::new("image_name", ParamKind::String, Origin::Parameter, Span::default()));

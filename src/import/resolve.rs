@@ -28,8 +28,11 @@ pub enum Field {
     /// Known when compiling, read with `${…}` escapes (`source.gallery`, a managed
     /// image's resource group).
     Fixed,
-    /// Known when compiling and used verbatim (URLs, subnet and gallery image IDs).
+    /// Known when compiling and used verbatim (subnet and gallery image IDs).
     Raw,
+    /// A script or file URL: known when compiling and used verbatim; a stand-in is a URL
+    /// that can never resolve (`https://example.invalid/…`).
+    Url,
     /// Script content: verbatim, never scanned for parameters.
     Content,
 }
@@ -50,6 +53,52 @@ pub struct Resolver {
     pub params: Params,
     pub findings: Vec<Finding>,
     pub subs: Subs,
+    /// Where in the spec the part being mapped goes (`/customize/2`): a gap's
+    /// `# TODO(aibc import)` comment is written there.
+    pub at: String,
+    /// Values without a value met in the field being resolved (reported together).
+    holes: Vec<(String, Option<Origin>)>,
+}
+
+/// How to give values that had none when importing.
+fn how_to_give(holes: &[(String, Option<Origin>)]) -> String {
+    let of = |want: fn(&Origin) -> bool| -> Vec<String> {
+        holes.iter().filter(|(_, o)| o.as_ref().is_some_and(want)).map(|(n, _)| n.clone()).collect()
+    };
+    let quoted = |names: &[String]| names.iter().map(|n| format!("`{n}`")).collect::<Vec<_>>().join(", ");
+    let placeholders = of(|o| *o == Origin::Placeholder);
+    let params = of(|o| *o == Origin::Parameter);
+    let vars = of(|o| matches!(o, Origin::Variable { .. }));
+    let mut ways = Vec::new();
+    match placeholders.len() {
+        0 => {}
+        1 => ways.push(format!("write the value {} stands for", quoted(&placeholders))),
+        _ => ways.push(format!("write the values {} stand for", quoted(&placeholders))),
+    }
+    if !params.is_empty() {
+        ways.push(format!("import again with `--parameters FILE` giving {} a value", quoted(&params)));
+    }
+    if !vars.is_empty() {
+        let v: Vec<String> = vars.iter().map(|n| format!("-var {n}=VALUE")).collect();
+        ways.push(format!("import again with `{}` (or `-var-file FILE`)", v.join(" ")));
+    }
+    let context: Vec<&str> = holes
+        .iter()
+        .filter(|(_, o)| o.is_none())
+        .filter_map(|(n, _)| match n.as_str() {
+            "subscription().subscriptionId" => Some("the subscription's ID"),
+            "resourceGroup().name" => Some("the resource group's name"),
+            _ => None,
+        })
+        .collect();
+    if !context.is_empty() {
+        ways.push(format!("write {} the spec is deployed to", context.join(" and ")));
+    }
+    if ways.is_empty() {
+        "replace the stand-in with the real value".to_string()
+    } else {
+        format!("replace the stand-in: {}", ways.join("; or "))
+    }
 }
 
 /// How deep defaults that refer to other values are followed.
@@ -57,11 +106,19 @@ const MAX_DEFAULT_DEPTH: usize = 8;
 
 impl Resolver {
     pub fn new(params: Params) -> Resolver {
-        Resolver { params, findings: Vec::new(), subs: Subs::new() }
+        Resolver { params, findings: Vec::new(), subs: Subs::new(), at: String::new(), holes: Vec::new() }
     }
 
     pub fn warn(&mut self, code: ImportCode, span: Span, message: impl Into<String>) -> &mut Finding {
         self.findings.push(Finding::new(code, span, message));
+        self.findings.last_mut().expect("just pushed")
+    }
+
+    /// A part that could not be imported: reported, and marked in the spec at `self.at`.
+    pub fn gap(&mut self, span: Span, message: impl Into<String>) -> &mut Finding {
+        let mut f = Finding::new(ImportCode::Gap, span, message);
+        f.todo = Some(self.at.clone());
+        self.findings.push(f);
         self.findings.last_mut().expect("just pushed")
     }
 
@@ -82,14 +139,15 @@ impl Resolver {
             V::Bool(b) => Text::lit(b.to_string()),
             V::Float(f) => Text::lit(f.to_string()),
             _ => {
-                self.warn(ImportCode::Invalid, v.span, format!("`{what}` is {}, not a string", v.kind_name()));
+                self.gap(v.span, format!("`{what}` is {}, not a string; it is left out", v.kind_name()));
                 return None;
             }
         };
         let mut reasons = Vec::new();
         let resolved = self.resolve(&text, v.span, what, field, &mut reasons, 0);
-        let resolved = if matches!(field, Field::Fixed | Field::Raw) && !resolved.is_lit() {
-            stand_in(&resolved)
+        self.flush_holes(v.span, what);
+        let resolved = if matches!(field, Field::Fixed | Field::Raw | Field::Url) && !resolved.is_lit() {
+            stand_in(&resolved, field)
         } else {
             resolved
         };
@@ -171,10 +229,25 @@ impl Resolver {
         let holdable = matches!(def.kind, ParamKind::String | ParamKind::Int | ParamKind::Bool);
         if field == Field::Param && holdable {
             self.params.mark_used(name);
-            if def.origin == Origin::Placeholder {
-                let m = format!("the placeholder `{name}` becomes the required parameter `{}`", def.spec_name);
-                self.warn(ImportCode::Placeholder, span, m.clone()).help("give its value when deploying");
-                reasons.push(m);
+            let later = match &def.origin {
+                Origin::Placeholder => {
+                    let m = format!("the placeholder `{name}` becomes the required parameter `{}`", def.spec_name);
+                    self.warn(ImportCode::Placeholder, span, m.clone()).help("give its value when deploying");
+                    reasons.push(m);
+                    None
+                }
+                Origin::Variable { env: Some(env) } => {
+                    Some(format!("`{name}` is read from the environment variable `{env}` when building"))
+                }
+                _ if def.supplied_later => {
+                    Some(format!("`{name}` is left empty in the template, to be given when building"))
+                }
+                _ => None,
+            };
+            if let Some(why) = later {
+                let m = format!("{why}; it becomes the required parameter `{}`", def.spec_name);
+                self.warn(ImportCode::DeployTime, span, m)
+                    .help(format!("give its value when deploying, or import again with `-var {name}=VALUE`"));
             }
             return Text::piece(Piece::Param(def.spec_name.clone()));
         }
@@ -184,12 +257,13 @@ impl Resolver {
                     serde_json::Value::String(s) => s.clone(),
                     other => other.to_string(),
                 };
+                let its = if def.given { "given value" } else { "default" };
                 let m = if field == Field::Content {
-                    format!("script content is fixed when compiling: `{name}` is replaced by its default `{shown}`")
+                    format!("script content is fixed when compiling: `{name}` is replaced by its {its} `{shown}`")
                 } else if !holdable {
-                    format!("a spec parameter cannot hold a list or mapping: `{name}` is replaced by its default")
+                    format!("a spec parameter cannot hold a list or mapping: `{name}` is replaced by its {its}")
                 } else {
-                    format!("`{what}` must be known when compiling: `{name}` is replaced by its default `{shown}`")
+                    format!("`{what}` must be known when compiling: `{name}` is replaced by its {its} `{shown}`")
                 };
                 self.warn(ImportCode::CompileTime, span, m.clone())
                     .help("change the value in the spec when it should differ");
@@ -210,7 +284,6 @@ impl Resolver {
         let def = self.params.get(name).cloned();
         let holdable =
             def.as_ref().is_some_and(|d| matches!(d.kind, ParamKind::String | ParamKind::Int | ParamKind::Bool));
-        let placeholder = def.as_ref().is_some_and(|d| d.origin == Origin::Placeholder);
         if let (Field::Param, true, Some(d)) = (field, holdable, &def) {
             self.params.mark_used(name);
             if d.origin == Origin::Expression {
@@ -218,26 +291,53 @@ impl Resolver {
                     "`{name}` cannot be evaluated when compiling; it becomes the required parameter `{}`",
                     d.spec_name
                 );
-                self.warn(ImportCode::Changed, span, m.clone()).help("give its value when deploying");
+                self.warn(ImportCode::DeployTime, span, m.clone()).help("give its value when deploying");
                 reasons.push(m);
             }
             return Text::piece(Piece::Param(d.spec_name.clone()));
         }
-        let code = if placeholder { ImportCode::Placeholder } else { ImportCode::CompileTime };
         let short = def.as_ref().map(|d| d.spec_name.clone()).unwrap_or_else(|| super::params::base_name(name, false));
         let m = if field == Field::Content {
             format!("script content is fixed when compiling, but `{name}` has no value; it is written as `<{short}>`")
         } else {
             format!("`{what}` must be known when compiling, but `{name}` has no value here; the spec has a stand-in")
         };
-        self.warn(code, span, m.clone()).help("replace the stand-in with the real value");
-        reasons.push(m);
+        reasons.push(m.clone());
+        if field == Field::Content {
+            let how = how_to_give(&[(name.to_string(), def.map(|d| d.origin))]);
+            self.gap(span, m).help(how);
+        } else if !self.holes.iter().any(|(n, _)| n == name) {
+            // Reported once for the whole value, by `flush_holes`.
+            self.holes.push((name.to_string(), def.map(|d| d.origin)));
+        }
         if field == Field::Content {
             Text::lit(format!("<{short}>"))
         } else {
             // Marked for `stand_in`, which knows the value's shape.
             Text::piece(Piece::Opaque(short))
         }
+    }
+
+    /// Reports the values without a value that one field needed, as one gap.
+    fn flush_holes(&mut self, span: Span, what: &str) {
+        if self.holes.is_empty() {
+            return;
+        }
+        let holes = std::mem::take(&mut self.holes);
+        let names: Vec<String> = holes.iter().map(|(n, _)| format!("`{n}`")).collect();
+        let (list, verb) = match names.as_slice() {
+            [one] => (one.clone(), "has"),
+            [init @ .., last] => (format!("{} and {last}", init.join(", ")), "have"),
+            [] => unreachable!("not empty"),
+        };
+        let m =
+            format!("`{what}` must be known when compiling, but {list} {verb} no value here; the spec has a stand-in");
+        let mut how = how_to_give(&holes);
+        // A Packer variable left empty may mean "not set": then the setting goes.
+        if holes.iter().any(|(n, _)| self.params.get(n).is_some_and(|d| d.supplied_later)) {
+            how.push_str("; or, if the template leaves it empty to do without it, delete the setting");
+        }
+        self.gap(span, m).help(how);
     }
 
     /// Whether `t` is, through parameter defaults, exactly the context value `ctx`.
@@ -276,12 +376,18 @@ impl Resolver {
 
     /// An integer field; a parameter is replaced by its default.
     pub fn int(&mut self, v: &Val, path: &str, what: &str) -> Option<i64> {
+        if let Some(name) = self.unset(v) {
+            self.missing(&name, v.span, what, false);
+            self.remove(path, format!("`{name}` has no value"));
+            return None;
+        }
         match &v.v {
             V::Int(i) => Some(*i),
             V::Float(f) if f.fract() == 0.0 => Some(*f as i64),
             V::Str(t) => {
                 let mut reasons = Vec::new();
                 let r = self.resolve(t, v.span, what, Field::Raw, &mut reasons, 0);
+                self.flush_holes(v.span, what);
                 match r.as_lit().and_then(|s| s.trim().parse::<i64>().ok()) {
                     Some(i) => {
                         let reason = (!reasons.is_empty()).then(|| reasons.join("; "));
@@ -289,14 +395,14 @@ impl Resolver {
                         Some(i)
                     }
                     None => {
-                        self.warn(ImportCode::Invalid, v.span, format!("`{what}` must be a whole number"))
+                        self.gap(v.span, format!("`{what}` must be a whole number; it is left out"))
                             .help("write the number itself");
                         None
                     }
                 }
             }
             _ => {
-                self.warn(ImportCode::Invalid, v.span, format!("`{what}` is {}, not a number", v.kind_name()));
+                self.gap(v.span, format!("`{what}` is {}, not a number; it is left out", v.kind_name()));
                 None
             }
         }
@@ -304,11 +410,17 @@ impl Resolver {
 
     /// A boolean field; a parameter is replaced by its default.
     pub fn bool(&mut self, v: &Val, path: &str, what: &str) -> Option<bool> {
+        if let Some(name) = self.unset(v) {
+            self.missing(&name, v.span, what, false);
+            self.remove(path, format!("`{name}` has no value"));
+            return None;
+        }
         match &v.v {
             V::Bool(b) => Some(*b),
             V::Str(t) => {
                 let mut reasons = Vec::new();
                 let r = self.resolve(t, v.span, what, Field::Raw, &mut reasons, 0);
+                self.flush_holes(v.span, what);
                 let b = match r.as_lit().map(str::to_ascii_lowercase).as_deref() {
                     Some("true") => Some(true),
                     Some("false") => Some(false),
@@ -321,13 +433,13 @@ impl Resolver {
                         Some(b)
                     }
                     None => {
-                        self.warn(ImportCode::Invalid, v.span, format!("`{what}` must be true or false"));
+                        self.gap(v.span, format!("`{what}` must be true or false; it is left out"));
                         None
                     }
                 }
             }
             _ => {
-                self.warn(ImportCode::Invalid, v.span, format!("`{what}` is {}, not true or false", v.kind_name()));
+                self.gap(v.span, format!("`{what}` is {}, not true or false; it is left out", v.kind_name()));
                 None
             }
         }
@@ -343,11 +455,39 @@ impl Resolver {
         self.container(v, path, what, false).map(|c| c.entries().to_vec()).unwrap_or_default()
     }
 
+    /// The name of the template parameter or variable `v` is exactly, when it has no
+    /// value (no default, nothing given).
+    pub fn unset(&self, v: &Val) -> Option<String> {
+        let name = v.text()?.as_param()?;
+        let d = self.params.get(name)?;
+        d.default.as_ref().is_none_or(|x| matches!(x.v, V::Null)).then(|| name.to_string())
+    }
+
+    /// Reports that a part of the image comes from `name`, which has no value: an error
+    /// when the spec cannot do without the part, a gap otherwise.
+    pub fn missing(&mut self, name: &str, span: Span, what: &str, required: bool) {
+        let how = match self.params.get(name).map(|d| &d.origin) {
+            Some(Origin::Variable { .. }) => format!("import again with `-var {name}=VALUE` or `-var-file FILE`"),
+            _ => format!("import again with `--parameters FILE` giving `{name}` a value"),
+        };
+        let m = format!("`{what}` comes from `{name}`, which has no value when importing");
+        if required {
+            self.warn(ImportCode::MissingValue, span, m).help(how);
+        } else {
+            self.gap(span, format!("{m}; it is left out")).help(how);
+        }
+    }
+
     fn container(&mut self, v: &Val, path: &str, what: &str, list: bool) -> Option<Val> {
         match (&v.v, list) {
             (V::Arr(_), true) | (V::Obj(_), false) => return Some(v.clone()),
             (V::Null, _) => return None,
             _ => {}
+        }
+        if let Some(name) = self.unset(v) {
+            self.missing(&name, v.span, what, what == "distribute");
+            self.remove(path, format!("`{name}` has no value"));
+            return None;
         }
         let default = v.text().and_then(Text::as_param).and_then(|p| self.params.get(p)).and_then(|d| {
             let value = d.default.clone()?;
@@ -355,7 +495,11 @@ impl Resolver {
         });
         match default {
             Some((name, value)) if matches!((&value.v, list), (V::Arr(_), true) | (V::Obj(_), false)) => {
-                let m = format!("a spec parameter cannot hold a list or mapping: `{name}` is replaced by its default");
+                let given = self.params.get(&name).is_some_and(|d| d.given);
+                let m = format!(
+                    "a spec parameter cannot hold a list or mapping: `{name}` is replaced by its {}",
+                    if given { "given value" } else { "default" }
+                );
                 self.warn(ImportCode::CompileTime, v.span, m.clone())
                     .help("change the values in the spec when they should differ");
                 let value = Val { span: v.span, ..value };
@@ -364,7 +508,7 @@ impl Resolver {
             }
             _ => {
                 let shape = if list { "a list" } else { "a mapping" };
-                self.warn(ImportCode::Invalid, v.span, format!("`{what}` is {}, not {shape}", v.kind_name()))
+                self.gap(v.span, format!("`{what}` is {}, not {shape}; it is left out", v.kind_name()))
                     .help(format!("write {shape} here"));
                 None
             }
@@ -442,7 +586,14 @@ pub fn placeholders(s: &str) -> Vec<Piece> {
 /// Fills the holes of a value that must be known when compiling with stand-ins that
 /// validate: the all-zero subscription in a resource ID's subscription segment, the
 /// hole's name anywhere else.
-fn stand_in(t: &Text) -> Text {
+fn stand_in(t: &Text, field: Field) -> Text {
+    let url =
+        field == Field::Url && !t.pieces().first().is_some_and(|p| matches!(p, Piece::Lit(l) if l.contains("://")));
+    if url {
+        let mut out = Text::lit("https://example.invalid/");
+        out.append(stand_in(t, Field::Raw));
+        return out;
+    }
     let is_id = t
         .pieces()
         .first()
@@ -493,7 +644,7 @@ mod tests {
         t.push(Piece::Lit("/resourceGroups/".into()));
         t.push(Piece::Opaque("rgName".into()));
         assert_eq!(
-            stand_in(&t).as_lit(),
+            stand_in(&t, Field::Raw).as_lit(),
             Some("/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rgName")
         );
     }

@@ -12,18 +12,21 @@ use serde_json::Value;
 
 /// The document for `value` (a mapping), with `header` lines written as comments first.
 pub fn to_string(value: &Value, header: &[String]) -> String {
+    to_string_with_notes(value, header, &[])
+}
+
+/// Like `to_string`, with comment lines placed in the document: each note is a path in
+/// `value` (`/customize/2`, `/source`) and a line. A note goes just before the entry at
+/// its path; when there is none (a step that was left out), at the end of the deepest
+/// block that exists, so it stays where the missing part belongs.
+pub fn to_string_with_notes(value: &Value, header: &[String], notes: &[(String, String)]) -> String {
+    let mut placed = Notes::default();
+    for (path, line) in notes {
+        placed.place(value, path, line);
+    }
     let mut out = String::new();
     for line in header {
-        if line.is_empty() {
-            out.push_str("#\n");
-        } else {
-            // A comment holds printable characters only; others are shown escaped.
-            let shown: String = line
-                .chars()
-                .map(|c| if c != '\t' && printable(c) { c.to_string() } else { c.escape_default().to_string() })
-                .collect();
-            let _ = writeln!(out, "# {shown}");
-        }
+        comment(&mut out, 0, line);
     }
     match value {
         Value::Object(map) if !map.is_empty() => {
@@ -32,15 +35,97 @@ pub fn to_string(value: &Value, header: &[String]) -> String {
                 if i > 0 && is_block(v) {
                     out.push('\n');
                 }
-                entry(&mut out, 0, k, v);
+                entry(&mut out, &placed, "", 0, k, v);
             }
+            placed.end(&mut out, "", 0);
         }
         other => {
             scalar_or_flow(&mut out, 0, other);
             out.push('\n');
+            placed.end(&mut out, "", 0);
         }
     }
     out
+}
+
+/// A comment line at `level`; characters a comment cannot hold are shown escaped.
+fn comment(out: &mut String, level: usize, line: &str) {
+    indent(out, level);
+    if line.is_empty() {
+        out.push_str("#\n");
+        return;
+    }
+    let shown: String = line
+        .chars()
+        .map(|c| {
+            if c != '\t' && c != '\n' && c != '\r' && printable(c) {
+                c.to_string()
+            } else {
+                c.escape_default().to_string()
+            }
+        })
+        .collect();
+    let _ = writeln!(out, "# {shown}");
+}
+
+/// Comment lines by where they go: before an entry, or at the end of a block.
+#[derive(Default)]
+struct Notes {
+    before: std::collections::BTreeMap<String, Vec<String>>,
+    end: std::collections::BTreeMap<String, Vec<String>>,
+}
+
+impl Notes {
+    fn place(&mut self, root: &Value, path: &str, line: &str) {
+        let segs: Vec<&str> = path.split('/').skip(1).filter(|s| !s.is_empty()).collect();
+        let mut at = root;
+        let mut here = String::new();
+        for (i, seg) in segs.iter().enumerate() {
+            let next = match at {
+                Value::Object(m) => m.get(&unescape(seg)),
+                Value::Array(a) => seg.parse::<usize>().ok().and_then(|n| a.get(n)),
+                _ => None,
+            };
+            match next {
+                Some(v) => {
+                    here.push('/');
+                    here.push_str(seg);
+                    at = v;
+                    if i + 1 == segs.len() {
+                        self.before.entry(here).or_default().push(line.to_string());
+                        return;
+                    }
+                }
+                None => break,
+            }
+        }
+        // The deepest part that exists: inside it when it is a block, before it otherwise.
+        if here.is_empty() || is_block(at) {
+            self.end.entry(here).or_default().push(line.to_string());
+        } else {
+            self.before.entry(here).or_default().push(line.to_string());
+        }
+    }
+
+    fn before(&self, out: &mut String, path: &str, level: usize) {
+        for l in self.before.get(path).into_iter().flatten() {
+            comment(out, level, &format!("TODO(aibc import): {l}"));
+        }
+    }
+
+    fn end(&self, out: &mut String, path: &str, level: usize) {
+        for l in self.end.get(path).into_iter().flatten() {
+            comment(out, level, &format!("TODO(aibc import): {l}"));
+        }
+    }
+}
+
+fn child(path: &str, seg: &str) -> String {
+    format!("{path}/{}", seg.replace('~', "~0").replace('/', "~1"))
+}
+
+fn unescape(seg: &str) -> String {
+    seg.replace("~1", "/").replace("~0", "~")
 }
 
 /// Whether the value is written on lines of its own (a non-empty mapping or list).
@@ -56,28 +141,32 @@ fn indent(out: &mut String, n: usize) {
     out.extend(std::iter::repeat_n(' ', n));
 }
 
-/// `key: value` at `level`, nested values below it.
-fn entry(out: &mut String, level: usize, key: &str, value: &Value) {
+/// `key: value` at `level`, nested values below it; `parent` is the path of the mapping.
+fn entry(out: &mut String, notes: &Notes, parent: &str, level: usize, key: &str, value: &Value) {
+    let path = child(parent, key);
+    notes.before(out, &path, level);
     indent(out, level);
     out.push_str(&key_text(key));
     out.push(':');
-    after_key(out, level, value);
+    after_key(out, notes, &path, level, value);
 }
 
 /// What follows `key:` or `- `: an inline scalar, or a newline and a nested block.
-fn after_key(out: &mut String, level: usize, value: &Value) {
+fn after_key(out: &mut String, notes: &Notes, path: &str, level: usize, value: &Value) {
     match value {
         Value::Object(m) if !m.is_empty() => {
             out.push('\n');
             for (k, v) in m {
-                entry(out, level + 2, k, v);
+                entry(out, notes, path, level + 2, k, v);
             }
+            notes.end(out, path, level + 2);
         }
         Value::Array(a) if !a.is_empty() => {
             out.push('\n');
-            for item in a {
-                list_item(out, level + 2, item);
+            for (i, item) in a.iter().enumerate() {
+                list_item(out, notes, &child(path, &i.to_string()), level + 2, item);
             }
+            notes.end(out, path, level + 2);
         }
         other => {
             out.push(' ');
@@ -88,27 +177,35 @@ fn after_key(out: &mut String, level: usize, value: &Value) {
 }
 
 /// `- item` at `level`; a mapping item starts on the dash's line.
-fn list_item(out: &mut String, level: usize, item: &Value) {
+fn list_item(out: &mut String, notes: &Notes, path: &str, level: usize, item: &Value) {
+    notes.before(out, path, level);
+    // Notes before the first key go above the dash that key shares a line with.
+    if let Some((k, _)) = item.as_object().and_then(|m| m.iter().next()) {
+        notes.before(out, &child(path, k), level);
+    }
     indent(out, level);
     out.push('-');
     match item {
         Value::Object(m) if !m.is_empty() => {
             for (i, (k, v)) in m.iter().enumerate() {
                 if i == 0 {
+                    let p = child(path, k);
                     out.push(' ');
                     out.push_str(&key_text(k));
                     out.push(':');
-                    after_key(out, level + 2, v);
+                    after_key(out, notes, &p, level + 2, v);
                 } else {
-                    entry(out, level + 2, k, v);
+                    entry(out, notes, path, level + 2, k, v);
                 }
             }
+            notes.end(out, path, level + 2);
         }
         Value::Array(a) if !a.is_empty() => {
             out.push('\n');
-            for x in a {
-                list_item(out, level + 2, x);
+            for (i, x) in a.iter().enumerate() {
+                list_item(out, notes, &child(path, &i.to_string()), level + 2, x);
             }
+            notes.end(out, path, level + 2);
         }
         other => {
             out.push(' ');
@@ -274,6 +371,30 @@ fn block(out: &mut String, level: usize, s: &str) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn notes_go_where_their_part_is_or_was() {
+        let v = serde_json::json!({
+            "name": "x",
+            "build": { "vmSize": "D2" },
+            "customize": [ { "type": "Shell", "inline": "a" }, { "type": "Shell", "inline": "b" } ]
+        });
+        let notes = vec![
+            ("/customize/1".to_string(), "before the second step".to_string()),
+            ("/customize/2".to_string(), "after the last step".to_string()),
+            ("/build/subnet".to_string(), "in build".to_string()),
+            ("/distribute/0".to_string(), "at the end".to_string()),
+            ("/name".to_string(), "before name".to_string()),
+        ];
+        let text = to_string_with_notes(&v, &[], &notes);
+        assert_eq!(
+            text,
+            "# TODO(aibc import): before name\nname: x\n\nbuild:\n  vmSize: D2\n  # TODO(aibc import): in build\n\ncustomize:\n  - type: Shell\n    inline: a\n  # TODO(aibc import): before the second step\n  - type: Shell\n    inline: b\n  # TODO(aibc import): after the last step\n# TODO(aibc import): at the end\n"
+        );
+        // Comments change nothing that is read back.
+        let doc = crate::document::load_str(std::path::Path::new("n.yaml"), text, crate::loader::Format::Yaml);
+        assert_eq!(doc.images[0].node.to_json(), v);
+    }
     use serde_json::json;
 
     #[test]

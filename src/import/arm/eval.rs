@@ -1,8 +1,11 @@
 //! Evaluating a spanned ARM tree: every string that is an expression becomes the value it
 //! builds, with parameters kept as references.
 
+use std::cell::{Cell, RefCell};
+
 use super::super::diag::{Finding, ImportCode};
 use super::super::value::{Piece, Text, V, Val};
+use super::super::values::Given;
 use super::expr::{self, Ast, Env, Parsed};
 use crate::node::{Kind, Node, Scalar};
 use crate::source::{Pos, Sources, Span};
@@ -13,25 +16,85 @@ const MAX_VARIABLE_DEPTH: usize = 24;
 /// Names as a template defines them: parameters stay references, variables are
 /// evaluated where they are used.
 pub struct TemplateEnv<'a> {
-    parameters: Vec<&'a str>,
+    parameters: Vec<(&'a str, &'a Node)>,
     variables: Vec<(&'a str, &'a Node)>,
+    /// Values from a parameters file.
+    given: &'a [Given],
+    /// How deep parameter defaults are being followed (a default may refer to itself).
+    depth: Cell<usize>,
+    /// List and mapping parameters whose default was written in.
+    pub defaulted: RefCell<Vec<String>>,
+    /// Parameters whose value a function computed with when importing.
+    pub computed: RefCell<Vec<String>>,
 }
 
 impl<'a> TemplateEnv<'a> {
-    pub fn new(parameters: Option<&'a Node>, variables: Option<&'a Node>) -> TemplateEnv<'a> {
+    pub fn new(parameters: Option<&'a Node>, variables: Option<&'a Node>, given: &'a [Given]) -> TemplateEnv<'a> {
         let keys = |n: Option<&'a Node>| match n.map(|n| &n.kind) {
             Some(Kind::Map(entries)) => entries.iter().map(|e| (e.key.as_str(), &e.value)).collect(),
             _ => Vec::new(),
         };
-        TemplateEnv { parameters: keys(parameters).into_iter().map(|(k, _)| k).collect(), variables: keys(variables) }
+        TemplateEnv {
+            parameters: keys(parameters),
+            variables: keys(variables),
+            given,
+            depth: Cell::new(0),
+            defaulted: RefCell::new(Vec::new()),
+            computed: RefCell::new(Vec::new()),
+        }
     }
+}
+
+/// Whether a parameter declaration is of a type no spec parameter can hold.
+pub fn is_container(decl: &Node) -> bool {
+    decl.get("type")
+        .and_then(Node::as_str)
+        .is_some_and(|t| ["array", "object", "secureobject"].contains(&t.to_ascii_lowercase().as_str()))
 }
 
 impl Env for TemplateEnv<'_> {
     fn parameter(&self, name: &str) -> Option<Val> {
         // ARM names are case-insensitive; the reference uses the declared spelling.
-        let declared = self.parameters.iter().find(|p| p.eq_ignore_ascii_case(name))?;
+        let (declared, decl) = self.parameters.iter().find(|(p, _)| p.eq_ignore_ascii_case(name))?;
+        // A list or mapping is no spec parameter: its value (given, or the default) is
+        // written in, so that the template's content can be read from it.
+        if is_container(decl) && self.depth.get() < MAX_VARIABLE_DEPTH {
+            if let Some(g) = self.given.iter().find(|g| g.name.eq_ignore_ascii_case(declared)) {
+                return Some(g.value.clone());
+            }
+            if let Some(d) = decl.get("defaultValue") {
+                let mut defaulted = self.defaulted.borrow_mut();
+                if !defaulted.iter().any(|n| n == declared) {
+                    defaulted.push(declared.to_string());
+                }
+                drop(defaulted);
+                self.depth.set(self.depth.get() + 1);
+                let v = eval_node(d, self, self.depth.get());
+                self.depth.set(self.depth.get() - 1);
+                return Some(v);
+            }
+        }
         Some(Val::str(Text::piece(Piece::Param(declared.to_string())), Span::default()))
+    }
+
+    fn known_parameter(&self, name: &str) -> Option<Val> {
+        let (declared, decl) = self.parameters.iter().find(|(p, _)| p.eq_ignore_ascii_case(name))?;
+        let value = match self.given.iter().rev().find(|g| g.name.eq_ignore_ascii_case(declared)) {
+            Some(g) => g.value.clone(),
+            None if self.depth.get() < MAX_VARIABLE_DEPTH => {
+                self.depth.set(self.depth.get() + 1);
+                let v = decl.get("defaultValue").map(|d| eval_node(d, self, self.depth.get()));
+                self.depth.set(self.depth.get() - 1);
+                v?
+            }
+            None => return None,
+        };
+        super::super::params::literal(&value)?;
+        let mut computed = self.computed.borrow_mut();
+        if !computed.iter().any(|n| n == declared) {
+            computed.push(declared.to_string());
+        }
+        Some(value)
     }
 
     fn variable(&self, name: &str, depth: usize) -> Option<Val> {

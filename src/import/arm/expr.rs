@@ -210,6 +210,33 @@ pub trait Env {
     fn deployment_output(&self, _deployment: &str, _output: &str, _depth: usize) -> Option<Val> {
         None
     }
+    /// A parameter's value when importing (given, or its default) for a function that
+    /// needs a value, not a reference (`toLower`, `equals`, `if`); noted as used.
+    fn known_parameter(&self, _name: &str) -> Option<Val> {
+        None
+    }
+}
+
+/// `v` with every parameter reference replaced by its value when importing; `None` when
+/// a part has none (an expression, the deployment's context).
+fn known(v: &Val, env: &dyn Env) -> Option<Val> {
+    match &v.v {
+        V::Str(t) if !t.is_lit() => {
+            if let Some(p) = t.as_param() {
+                return env.known_parameter(p).map(|k| Val { span: v.span, ..k });
+            }
+            let mut out = Text::default();
+            for piece in t.pieces() {
+                match piece {
+                    Piece::Lit(l) => out.push(Piece::Lit(l.clone())),
+                    Piece::Param(p) => out.append(text_of(&env.known_parameter(p)?).filter(Text::is_lit)?),
+                    _ => return None,
+                }
+            }
+            Some(Val::str(out, v.span))
+        }
+        _ => Some(v.clone()),
+    }
 }
 
 /// Evaluates an expression; `span` is where its string stands (every part of the result
@@ -305,6 +332,90 @@ fn text_of(v: &Val) -> Option<Text> {
 fn call(f: &str, args: &[Ast], ast: &Ast, env: &dyn Env, span: Span, depth: usize) -> Val {
     let opaque = || Val::str(Text::piece(Piece::Opaque(ast.render())), span);
     let arg = |i: usize| args.get(i).map(|a| eval(a, env, span, depth + 1));
+    // An argument's value when importing, parameters taken at their values.
+    let value = |i: usize| arg(i).and_then(|v| known(&v, env));
+    let lit = |i: usize| value(i).and_then(|v| text_of(&v)).and_then(|t| t.as_lit().map(str::to_string));
+    let boolean = |i: usize| match value(i).map(|v| v.v) {
+        Some(V::Bool(b)) => Some(b),
+        _ => None,
+    };
+    let number = |i: usize| match value(i).map(|v| v.v) {
+        Some(V::Int(n)) => Some(n),
+        Some(V::Str(t)) => t.as_lit().and_then(|s| s.trim().parse().ok()),
+        _ => None,
+    };
+    let string = |s: String| Val::str(Text::lit(s), span);
+    let boolean_val = |b: bool| Val::new(V::Bool(b), span);
+    let computed = match f.to_ascii_lowercase().as_str() {
+        "equals" => value(0).zip(value(1)).and_then(|(a, b)| {
+            let known = |v: &Val| super::super::params::literal(v);
+            Some(boolean_val(known(&a)? == known(&b)?))
+        }),
+        "not" => boolean(0).map(|b| boolean_val(!b)),
+        "and" => (0..args.len()).map(boolean).collect::<Option<Vec<bool>>>().map(|b| boolean_val(b.iter().all(|x| *x))),
+        "or" => (0..args.len()).map(boolean).collect::<Option<Vec<bool>>>().map(|b| boolean_val(b.iter().any(|x| *x))),
+        "empty" => value(0).and_then(|v| match &v.v {
+            V::Null => Some(boolean_val(true)),
+            V::Arr(items) => Some(boolean_val(items.is_empty())),
+            V::Obj(entries) => Some(boolean_val(entries.is_empty())),
+            V::Str(t) => t.as_lit().map(|s| boolean_val(s.is_empty())),
+            _ => None,
+        }),
+        "length" => value(0).and_then(|v| match &v.v {
+            V::Arr(items) => Some(Val::new(V::Int(items.len() as i64), span)),
+            V::Obj(entries) => Some(Val::new(V::Int(entries.len() as i64), span)),
+            V::Str(t) => t.as_lit().map(|s| Val::new(V::Int(s.chars().count() as i64), span)),
+            _ => None,
+        }),
+        "tolower" => lit(0).map(|s| string(s.to_lowercase())),
+        "toupper" => lit(0).map(|s| string(s.to_uppercase())),
+        "trim" => lit(0).map(|s| string(s.trim().to_string())),
+        "replace" => lit(0).zip(lit(1)).zip(lit(2)).map(|((s, a), b)| string(s.replace(&a, &b))),
+        "startswith" => lit(0).zip(lit(1)).map(|(s, p)| boolean_val(s.to_lowercase().starts_with(&p.to_lowercase()))),
+        "endswith" => lit(0).zip(lit(1)).map(|(s, p)| boolean_val(s.to_lowercase().ends_with(&p.to_lowercase()))),
+        "substring" => lit(0).and_then(|s| {
+            let chars: Vec<char> = s.chars().collect();
+            let from = usize::try_from(number(1)?).ok()?;
+            let len = match args.len() {
+                2 => chars.len().checked_sub(from)?,
+                _ => usize::try_from(number(2)?).ok()?,
+            };
+            Some(string(chars.get(from..from.checked_add(len)?)?.iter().collect()))
+        }),
+        "split" => lit(0).zip(lit(1)).filter(|(_, sep)| !sep.is_empty()).map(|(s, sep)| {
+            Val::new(V::Arr(s.split(sep.as_str()).map(|p| Val::str(Text::lit(p), span)).collect()), span)
+        }),
+        "first" | "last" => value(0).and_then(|v| {
+            let items = v.items();
+            let pick = if f.eq_ignore_ascii_case("first") { items.first() } else { items.last() };
+            pick.map(|p| Val { span, ..p.clone() })
+        }),
+        "union" => {
+            let vals: Option<Vec<Val>> = (0..args.len()).map(value).collect();
+            vals.filter(|v| !v.is_empty() && v.iter().all(|x| matches!(x.v, V::Obj(_)))).map(|vals| {
+                let mut out: Vec<(String, Span, Val)> = Vec::new();
+                for v in vals {
+                    for (k, ks, x) in v.entries() {
+                        match out.iter_mut().find(|(o, _, _)| o.eq_ignore_ascii_case(k)) {
+                            Some(slot) => *slot = (k.clone(), *ks, x.clone()),
+                            None => out.push((k.clone(), *ks, x.clone())),
+                        }
+                    }
+                }
+                Val::new(V::Obj(out), span)
+            })
+        }
+        "coalesce" => (0..args.len()).find_map(|i| arg(i).filter(|v| !matches!(v.v, V::Null))),
+        "if" => match boolean(0) {
+            Some(true) => arg(1),
+            Some(false) => arg(2),
+            None => None,
+        },
+        _ => None,
+    };
+    if let Some(v) = computed {
+        return v;
+    }
     let lit_arg = |i: usize| match args.get(i) {
         Some(Ast::Str(s)) => Some(s.clone()),
         _ => None,
@@ -347,13 +458,6 @@ fn call(f: &str, args: &[Ast], ast: &Ast, env: &dyn Env, span: Span, depth: usiz
                 None => opaque(),
             }
         }
-        "tolower" | "toupper" => match arg(0).as_ref().and_then(|v| v.lit().map(str::to_string)) {
-            Some(s) => {
-                let s = if f.eq_ignore_ascii_case("tolower") { s.to_lowercase() } else { s.to_uppercase() };
-                Val::str(Text::lit(s), span)
-            }
-            None => opaque(),
-        },
         "string" => match arg(0) {
             Some(v) => match text_of(&v) {
                 Some(t) => Val::str(t, span),
@@ -383,11 +487,6 @@ fn call(f: &str, args: &[Ast], ast: &Ast, env: &dyn Env, span: Span, depth: usiz
         "false" if args.is_empty() => Val::new(V::Bool(false), span),
         "null" if args.is_empty() => Val::new(V::Null, span),
         "createarray" => Val::new(V::Arr(args.iter().map(|a| eval(a, env, span, depth + 1)).collect()), span),
-        "if" => match arg(0).map(|v| v.v) {
-            Some(V::Bool(true)) => arg(1).unwrap_or_else(opaque),
-            Some(V::Bool(false)) => arg(2).unwrap_or_else(opaque),
-            _ => opaque(),
-        },
         _ => opaque(),
     }
 }
@@ -470,6 +569,47 @@ mod tests {
         fn variable(&self, name: &str, _: usize) -> Option<Val> {
             (name == "base").then(|| Val::str(Text::lit("img"), Span::default()))
         }
+    }
+
+    /// Parameters with values when importing: `env` = "Prod", `on` = true.
+    struct Known;
+    impl Env for Known {
+        fn parameter(&self, name: &str) -> Option<Val> {
+            Some(Val::str(Text::piece(Piece::Param(name.into())), Span::default()))
+        }
+        fn variable(&self, _: &str, _: usize) -> Option<Val> {
+            None
+        }
+        fn known_parameter(&self, name: &str) -> Option<Val> {
+            match name {
+                "env" => Some(Val::str(Text::lit("Prod"), Span::default())),
+                "on" => Some(Val::new(V::Bool(true), Span::default())),
+                _ => None,
+            }
+        }
+    }
+
+    fn known(s: &str) -> serde_json::Value {
+        match parse_string(s).unwrap() {
+            Parsed::Expr(a) => eval(&a, &Known, Span::default(), 0).to_json(),
+            Parsed::Lit(l) => l.into(),
+        }
+    }
+
+    #[test]
+    fn computes_with_values_known_when_importing() {
+        assert_eq!(known("[toLower(parameters('env'))]"), "prod");
+        assert_eq!(known("[if(equals(parameters('env'), 'Prod'), 'big', 'small')]"), "big");
+        assert_eq!(known("[if(not(parameters('on')), 'a', 'b')]"), "b");
+        assert_eq!(known("[substring(concat('img-', parameters('env')), 4, 2)]"), "Pr");
+        assert_eq!(known("[replace('a-b-c', '-', '.')]"), "a.b.c");
+        assert_eq!(known("[length(split('a,b,c', ','))]"), 3);
+        assert_eq!(known("[union(createArray(), createArray())]"), "[union(createArray(), createArray())]");
+        assert_eq!(known("[empty('')]"), true);
+        // What is not known stays as written (and becomes a parameter or a stand-in).
+        assert_eq!(known("[toLower(parameters('other'))]"), "[toLower(parameters('other'))]");
+        assert_eq!(known("[substring('abc', 2, 5)]"), "[substring('abc', 2, 5)]");
+        assert_eq!(known("[concat('img-', parameters('env'))]"), "img-${params.env}");
     }
 
     fn ev(s: &str) -> String {

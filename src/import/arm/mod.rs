@@ -4,6 +4,7 @@
 
 pub mod eval;
 pub mod expr;
+mod nested;
 
 use std::path::Path;
 
@@ -11,6 +12,7 @@ use super::diag::{Finding, ImportCode};
 use super::map::Input;
 use super::params::{Origin, ParamDef, ParamKind, Params};
 use super::value::Val;
+use super::values::Given;
 use crate::node::{Kind, Node, Scalar};
 use crate::source::{Sources, Span};
 use eval::{TemplateEnv, eval_node};
@@ -26,10 +28,16 @@ pub struct Found {
 }
 
 /// Reads `text` (the file at `path`) as an ARM template or API body.
-pub fn load(path: &Path, text: String, sources: &mut Sources) -> Result<Found, Vec<Finding>> {
+pub fn load(path: &Path, text: String, given: &[Given], sources: &mut Sources) -> Result<Found, Vec<Finding>> {
     let (_, root) = parse_json(path, text, sources)?;
     let whole = root.span;
     let mut findings = Vec::new();
+    // An image template in a nested deployment: the inner template, with what is passed in.
+    let nested = nested::inner(&root, given, &mut findings);
+    let (root, given): (Node, &[Given]) = match &nested {
+        Some((inner, passed)) => (inner.clone(), passed),
+        None => (root, given),
+    };
     let shape = locate(&root, &mut findings).ok_or_else(|| {
         let mut f = findings.clone();
         f.push(
@@ -52,14 +60,41 @@ pub fn load(path: &Path, text: String, sources: &mut Sources) -> Result<Found, V
     } else {
         eval::expressions_in_body(shape.resource, &mut findings);
     }
-    let env = TemplateEnv::new(shape.parameters, shape.variables);
+    let env = TemplateEnv::new(shape.parameters, shape.variables, given);
     let eval = |n: &Node| if shape.template { eval_node(n, &env, 0) } else { eval::literal_node(n) };
 
     let mut params = Params::default();
-    if let Some(Node { kind: Kind::Map(entries), .. }) = shape.parameters {
-        for e in entries {
-            params.add(parameter(&e.key, e.key_span, &e.value, &eval));
+    let declared: &[crate::node::Entry] = match shape.parameters {
+        Some(Node { kind: Kind::Map(entries), .. }) => entries,
+        _ => &[],
+    };
+    for e in declared {
+        let mut def = parameter(&e.key, e.key_span, &e.value, &eval);
+        // A given value becomes the spec parameter's default (lists and mappings are
+        // written in where they are used).
+        if let Some(g) = given.iter().rev().find(|g| g.name.eq_ignore_ascii_case(&e.key)) {
+            def.default = Some(g.value.clone());
+            def.given = true;
         }
+        params.add(def);
+    }
+    let mut unknown = Vec::new();
+    for g in given {
+        if !declared.iter().any(|e| e.key.eq_ignore_ascii_case(&g.name)) {
+            let names: Vec<&str> = declared.iter().map(|e| e.key.as_str()).collect();
+            let mut f =
+                Finding::new(ImportCode::ValueFile, g.span, format!("the template declares no parameter `{}`", g.name));
+            f.hint = Some(match crate::diagnostic::suggest(&g.name, names.iter().copied()) {
+                Some(s) => format!("did you mean `{s}`?"),
+                None if names.is_empty() => "the template has no parameters; leave the file out".to_string(),
+                None => format!("the template's parameters are {}", names.join(", ")),
+            });
+            unknown.push(f);
+        }
+    }
+    if !unknown.is_empty() {
+        unknown.append(&mut findings);
+        return Err(unknown);
     }
 
     let resource = shape.resource;
@@ -85,12 +120,36 @@ pub fn load(path: &Path, text: String, sources: &mut Sources) -> Result<Found, V
         name: get("name"),
         fallback_name: fallback,
         os: None,
+        os_hint: None,
         trigger: shape.trigger,
         description: None,
         unnamed_outputs: false,
         whole,
         local_path: None,
     };
+    // Parameters whose value was written in, reported at their declaration: list and
+    // mapping parameters, and those a function or condition computed with.
+    let (defaulted, computed) = (env.defaulted.borrow().clone(), env.computed.borrow().clone());
+    let notes: [(&[String], &str, &str); 2] = [
+        (
+            &defaulted,
+            "a spec parameter cannot hold a list or mapping: the default of `{}` is written where it is used",
+            "change the values in the spec when they should differ, or import with `--parameters FILE`",
+        ),
+        (
+            &computed,
+            "the template computes with `{}` (a function of it, a condition): its value when importing is used, and the spec has the result",
+            "import again with `--parameters FILE` for another value, or change the result in the spec",
+        ),
+    ];
+    for (names, message, hint) in notes {
+        for name in names {
+            if let Some(e) = declared.iter().find(|e| &e.key == name) {
+                findings
+                    .push(Finding::new(ImportCode::CompileTime, e.key_span, message.replace("{}", name)).hint(hint));
+            }
+        }
+    }
     Ok(Found { input, params, findings })
 }
 
@@ -141,7 +200,7 @@ struct Shape<'a> {
     trigger: bool,
 }
 
-fn type_is(n: &Node, t: &str) -> bool {
+pub(super) fn type_is(n: &Node, t: &str) -> bool {
     n.get("type").and_then(Node::as_str).is_some_and(|x| x.eq_ignore_ascii_case(t))
 }
 
@@ -229,7 +288,7 @@ fn source_image_trigger(r: &Node, findings: &mut Vec<Finding>) -> bool {
 
 /// A resource beside the image template: aibc makes its own, or the spec has no place
 /// for it. Reported either way.
-fn not_imported(r: &Node, findings: &mut Vec<Finding>) {
+pub(super) fn not_imported(r: &Node, findings: &mut Vec<Finding>) {
     let t = r.get("type").and_then(Node::as_str).unwrap_or("").to_ascii_lowercase();
     let span = r.get("type").map_or(r.span, |n| n.span);
     let (code, message, hint) = match t.as_str() {

@@ -1,10 +1,9 @@
 //! The build VM and how the build runs: VM profile, data disks, staging group, error
 //! handling, tags for the build's resources, auto-run.
 
-use super::super::diag::ImportCode;
 use super::super::resolve::Field;
 use super::super::value::{V, Val};
-use super::Mapper;
+use super::{GROUP_ID, Mapper, SUBNET_ID};
 use crate::spec::*;
 
 impl Mapper<'_> {
@@ -30,6 +29,7 @@ impl Mapper<'_> {
                     .collect();
             }
             if let Some(net) = vm.get("vnetConfig").filter(|x| !matches!(x.v, V::Null)) {
+                self.r.at = "/build/subnet".into();
                 self.unknown_keys(
                     net,
                     "/vmProfile/vnetConfig",
@@ -37,8 +37,9 @@ impl Mapper<'_> {
                     "`vnetConfig`",
                 );
                 let p = "/vmProfile/vnetConfig";
-                let id = self.opt_string(net, "subnetId", p, Field::Raw).filter(|s| !s.is_empty());
-                let ci = self.opt_string(net, "containerInstanceSubnetId", p, Field::Raw).filter(|s| !s.is_empty());
+                let id = self.opt_id(net, "subnetId", p, Field::Raw, SUBNET_ID).filter(|s| !s.is_empty());
+                let ci =
+                    self.opt_id(net, "containerInstanceSubnetId", p, Field::Raw, SUBNET_ID).filter(|s| !s.is_empty());
                 let proxy = self.opt_string(net, "proxyVmSize", p, Field::Param).filter(|s| !s.is_empty());
                 match id {
                     Some(id) if ci.is_none() && proxy.is_none() => b.subnet = Some(SubnetRef::Id(id)),
@@ -47,7 +48,8 @@ impl Mapper<'_> {
                             Some(SubnetRef::Long(Subnet { id, container_instance_subnet_id: ci, proxy_vm_size: proxy }))
                     }
                     None if ci.is_some() || proxy.is_some() => {
-                        self.r.warn(ImportCode::Invalid, net.span, "`vnetConfig` without `subnetId` is left out");
+                        self.r.gap(net.span, "`vnetConfig` without `subnetId` is left out");
+                        self.r.remove(p, "`vnetConfig` without `subnetId` is left out".into());
                     }
                     None => {}
                 }
@@ -68,8 +70,10 @@ impl Mapper<'_> {
                 }
             }
         }
+        self.r.at = "/build/stagingResourceGroup".into();
         b.staging_resource_group =
-            self.opt_string(props, "stagingResourceGroup", "", Field::Raw).filter(|s| !s.is_empty());
+            self.opt_id(props, "stagingResourceGroup", "", Field::Raw, GROUP_ID).filter(|s| !s.is_empty());
+        self.r.at = "/build".into();
         if let Some(eh) = props.get("errorHandling").filter(|x| !matches!(x.v, V::Null)) {
             self.unknown_keys(eh, "/errorHandling", &["onCustomizerError", "onValidationError"], "`errorHandling`");
             let mut on_error = |key: &str| match self
@@ -80,7 +84,8 @@ impl Mapper<'_> {
                 "cleanup" => Some(OnError::Cleanup),
                 "abort" => Some(OnError::Abort),
                 other => {
-                    self.r.warn(ImportCode::Invalid, eh.span, format!("`{other}` is not `cleanup` or `abort`"));
+                    self.r.gap(eh.span, format!("`{other}` is not `cleanup` or `abort`; it is left out"));
+                    self.r.remove(&format!("/errorHandling/{key}"), format!("`{other}` is not `cleanup` or `abort`"));
                     None
                 }
             };

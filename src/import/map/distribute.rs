@@ -4,7 +4,7 @@
 use super::super::diag::ImportCode;
 use super::super::resolve::Field;
 use super::super::value::{Piece, Text, V, Val};
-use super::{Mapper, RG_LOCATION, type_of};
+use super::{GALLERY_IMAGE_ID, MANAGED_IMAGE_ID, Mapper, RG_LOCATION, type_of};
 use crate::spec::*;
 
 impl Mapper<'_> {
@@ -17,7 +17,7 @@ impl Mapper<'_> {
         unnamed: bool,
     ) -> Option<(Distribution, Option<String>)> {
         let Some((kind, kind_span)) = type_of(v) else {
-            self.r.warn(ImportCode::Invalid, v.span, "a distribution without `type` is left out");
+            self.r.gap(v.span, "a distribution without `type` is left out");
             return None;
         };
         let run_output_name = self.opt_string(v, "runOutputName", path, Field::Param);
@@ -47,10 +47,11 @@ impl Mapper<'_> {
                     "a SharedImage distribution",
                 );
                 let Some(id_val) = v.get("galleryImageId") else {
-                    self.r.warn(ImportCode::Invalid, v.span, "a SharedImage distribution needs `galleryImageId`");
+                    self.r.gap(v.span, "a SharedImage distribution needs `galleryImageId`; it is left out");
                     return None;
                 };
-                let (image_id, version) = self.gallery_image_id(id_val, &format!("{path}/galleryImageId"))?;
+                let id_val = self.shaped(id_val, GALLERY_IMAGE_ID);
+                let (image_id, version) = self.gallery_image_id(&id_val, &format!("{path}/galleryImageId"))?;
                 let mut g = GalleryDistribution { run_output_name, artifact_tags, ..GalleryDistribution::default() };
                 g.version = version.map(Version::Text);
                 if let Some(versioning) = v.get("versioning").filter(|x| !matches!(x.v, V::Null)) {
@@ -62,7 +63,7 @@ impl Mapper<'_> {
                     Some(m) if m.eq_ignore_ascii_case("shallow") => Some(ReplicationMode::Shallow),
                     Some(m) if m.eq_ignore_ascii_case("full") => Some(ReplicationMode::Full),
                     Some(m) => {
-                        self.r.warn(ImportCode::Invalid, v.span, format!("`{m}` is not a replication mode"));
+                        self.r.gap(v.span, format!("`{m}` is not a replication mode; it is left out"));
                         None
                     }
                     None => None,
@@ -77,10 +78,11 @@ impl Mapper<'_> {
                     "a ManagedImage distribution",
                 );
                 let Some(id_val) = v.get("imageId") else {
-                    self.r.warn(ImportCode::Invalid, v.span, "a ManagedImage distribution needs `imageId`");
+                    self.r.gap(v.span, "a ManagedImage distribution needs `imageId`; it is left out");
                     return None;
                 };
-                let (name, resource_group) = self.managed_image_id(id_val, &format!("{path}/imageId"))?;
+                let id_val = self.shaped(id_val, MANAGED_IMAGE_ID);
+                let (name, resource_group) = self.managed_image_id(&id_val, &format!("{path}/imageId"))?;
                 let location = match v.get("location") {
                     Some(l) if location.is_some() && l.text() == location => {
                         self.as_location(&format!("{path}/location"));
@@ -169,7 +171,7 @@ impl Mapper<'_> {
             && segs[7].as_lit().is_some_and(|s| s.eq_ignore_ascii_case("images"));
         if !ok {
             self.r
-                .warn(ImportCode::Invalid, v.span, "`imageId` is not the resource ID of a managed image")
+                .gap(v.span, "`imageId` is not the resource ID of a managed image; the distribution is left out")
                 .help("/subscriptions/<id>/resourceGroups/<group>/providers/Microsoft.Compute/images/<name>");
             return None;
         }
@@ -251,7 +253,7 @@ impl Mapper<'_> {
                 let rp = format!("{p}/{i}");
                 self.unknown_keys(r, &rp, &["replicaCount", "storageAccountType"], "a target region");
                 let Some(name) = r.get("name") else {
-                    self.r.warn(ImportCode::Invalid, r.span, "a target region needs `name`");
+                    self.r.gap(r.span, "a target region needs `name`; it is left out");
                     continue;
                 };
                 let replicas = self.opt_u32(r, "replicaCount", &rp);

@@ -35,8 +35,10 @@ pub struct Input {
     pub name: Option<Val>,
     /// The name when `name` gives none (the file's name).
     pub fallback_name: String,
-    /// The OS when the template says (Packer's `os_type`); inferred otherwise.
+    /// The OS when the template says (Packer's `os_type`) or `--os` does; inferred otherwise.
     pub os: Option<(Os, Span)>,
+    /// What points to an OS without saying it (Packer's communicator), and why.
+    pub os_hint: Option<(Os, Span, String)>,
     /// A source-image trigger comes with the template.
     pub trigger: bool,
     pub description: Option<String>,
@@ -76,15 +78,28 @@ pub fn map(input: &Input, r: &mut Resolver) -> Option<ImageSpec> {
         }
     }
 
-    let os = input.os.map(|(o, _)| o).unwrap_or_else(|| infer_os(props, input.whole, r));
+    r.at = "/os".into();
+    let os = input.os.map(|(o, _)| o).unwrap_or_else(|| infer_os(props, input.os_hint.as_ref(), input.whole, r));
     let mut m = Mapper { r, local_path: input.local_path.as_deref() };
+    m.r.at = "/source".into();
 
     let Some(source_val) = props.get("source") else {
         m.r.warn(ImportCode::Invalid, input.whole, "the image template has no `source`")
             .help("an image template starts from a platform image, a gallery image version or a managed image");
         return None;
     };
-    let source = m.source(source_val)?;
+    if let Some(name) = m.r.unset(source_val) {
+        m.r.missing(&name, source_val.span, "source", true);
+        return None;
+    }
+    let Some(source) = m.source(source_val) else {
+        if !m.r.findings.iter().any(|f| f.is_error()) {
+            m.r.warn(ImportCode::Invalid, source_val.span, "the source could not be imported")
+                .help("an image template starts from a platform image, a gallery image version or a managed image");
+        }
+        return None;
+    };
+    m.r.at = "/location".into();
     let template_location = input.location.as_ref().and_then(|l| l.text().cloned());
     let location = input.location.as_ref().and_then(|l| {
         // The resource group's location is aibc's default.
@@ -96,21 +111,25 @@ pub fn map(input: &Input, r: &mut Resolver) -> Option<ImageSpec> {
         }
     });
 
-    let customize: Vec<CustomizeStep> = match props.get("customize") {
-        Some(c) => {
-            m.r.list(c, "/customize", "customize")
-                .iter()
-                .enumerate()
-                .filter_map(|(i, s)| m.customizer(s, &format!("/customize/{i}")).map(CustomizeStep::Builtin))
-                .collect()
+    let mut customize: Vec<CustomizeStep> = Vec::new();
+    if let Some(c) = props.get("customize") {
+        m.r.at = "/customize".into();
+        for (i, s) in m.r.list(c, "/customize", "customize").iter().enumerate() {
+            m.r.at = format!("/customize/{}", customize.len());
+            let path = format!("/customize/{i}");
+            match m.customizer(s, &path) {
+                Some(step) => customize.push(CustomizeStep::Builtin(step)),
+                None => m.left_out(&path),
+            }
         }
-        None => Vec::new(),
-    };
+    }
 
     let mut dists = Vec::new();
     let mut gallery_ids = Vec::new();
     if let Some(d) = props.get("distribute") {
+        m.r.at = "/distribute".into();
         for (i, item) in m.r.list(d, "/distribute", "distribute").iter().enumerate() {
+            m.r.at = format!("/distribute/{}", dists.len());
             if let Some(x) =
                 m.distributor(item, &format!("/distribute/{i}"), template_location.as_ref(), input.unnamed_outputs)
             {
@@ -118,6 +137,8 @@ pub fn map(input: &Input, r: &mut Resolver) -> Option<ImageSpec> {
                     gallery_ids.push((dists.len(), id));
                 }
                 dists.push(x.0);
+            } else {
+                m.left_out(&format!("/distribute/{i}"));
             }
         }
     }
@@ -146,11 +167,17 @@ pub fn map(input: &Input, r: &mut Resolver) -> Option<ImageSpec> {
         }
     }
 
+    m.r.at = "/build".into();
     let build = m.build(props);
+    m.r.at = "/validate".into();
     let validate = props.get("validate").and_then(|v| m.validate(v));
+    m.r.at = "/optimize".into();
     let optimize = props.get("optimize").and_then(|v| m.optimize(v));
+    m.r.at = "/tags".into();
     let tags = input.tags.as_ref().map(|t| m.r.tags(t, "/tags", "tags")).unwrap_or_default();
+    m.r.at = "/identity".into();
     let identity = m.identity(&input.identities);
+    m.r.at = "/name".into();
     let name = m.name(input);
 
     let spec = ImageSpec {
@@ -187,7 +214,60 @@ pub(super) fn type_of(v: &Val) -> Option<(String, Span)> {
     v.entry("type").and_then(|(_, t)| t.lit().map(|s| (s.to_string(), t.span)))
 }
 
+/// Resource ID shapes, `*` where a name goes: a value with no value at all (a whole
+/// placeholder such as `<galleryImageId>`) is given this shape, so that its stand-in is a
+/// resource ID of the right type and the spec validates.
+pub(super) const SUBNET_ID: &str =
+    "subscriptions/*/resourceGroups/*/providers/Microsoft.Network/virtualNetworks/*/subnets/*";
+pub(super) const GROUP_ID: &str = "subscriptions/*/resourceGroups/*";
+pub(super) const GALLERY_IMAGE_ID: &str =
+    "subscriptions/*/resourceGroups/*/providers/Microsoft.Compute/galleries/*/images/*";
+/// A source image version; the newest version stands in for the one not known.
+pub(super) const GALLERY_VERSION_ID: &str =
+    "subscriptions/*/resourceGroups/*/providers/Microsoft.Compute/galleries/*/images/*/versions/latest";
+pub(super) const MANAGED_IMAGE_ID: &str = "subscriptions/*/resourceGroups/*/providers/Microsoft.Compute/images/*";
+
 impl Mapper<'_> {
+    /// `v` in the resource ID shape `shape` when it is one value without a value (a
+    /// placeholder, an expression, a parameter without default); `v` itself otherwise.
+    pub(super) fn shaped(&self, v: &Val, shape: &str) -> Val {
+        let Some(t) = v.text() else { return v.clone() };
+        let [piece] = t.pieces() else { return v.clone() };
+        let hole = match piece {
+            Piece::Lit(l) => matches!(super::resolve::placeholders(l).as_slice(), [Piece::Param(_)]),
+            Piece::Param(_) => self.r.has_holes(t),
+            Piece::Ctx(_) | Piece::Opaque(_) => true,
+        };
+        if !hole {
+            return v.clone();
+        }
+        let mut out = Text::default();
+        for seg in shape.split('/') {
+            out.push(Piece::Lit("/".into()));
+            if seg == "*" {
+                out.push(piece.clone());
+            } else {
+                out.push(Piece::Lit(seg.into()));
+            }
+        }
+        Val::str(out, v.span)
+    }
+
+    /// A resource ID setting, shaped as `shape` when it has no value (see `shaped`).
+    pub(super) fn opt_id(&mut self, obj: &Val, key: &str, path: &str, field: Field, shape: &str) -> Option<String> {
+        let v = obj.get(key).filter(|v| !matches!(v.v, V::Null))?;
+        let v = self.shaped(v, shape);
+        self.r.string(&v, &format!("{path}/{key}"), key, field)
+    }
+
+    /// A part that was not imported: the comparison expects it gone (the reason is
+    /// already reported).
+    fn left_out(&mut self, path: &str) {
+        if !self.r.subs.contains_key(path) {
+            self.r.remove(path, "it could not be imported".into());
+        }
+    }
+
     /// Reports keys of `obj` (at `path`) outside `known` (and `type`, `name`); the
     /// comparison expects them gone.
     pub(super) fn unknown_keys(&mut self, obj: &Val, path: &str, known: &[&str], what: &str) {
@@ -222,7 +302,7 @@ impl Mapper<'_> {
         match u32::try_from(i) {
             Ok(n) => Some(n),
             Err(_) => {
-                self.r.warn(ImportCode::Invalid, v.span, format!("`{key}` cannot be {i}"));
+                self.r.gap(v.span, format!("`{key}` cannot be {i}; it is left out"));
                 None
             }
         }
@@ -314,9 +394,38 @@ pub fn image_name(raw: &str) -> String {
     if s.is_empty() { "imported-image".to_string() } else { s.to_string() }
 }
 
-/// The OS from what the template does: its customizers, its source image, its file
-/// destinations. Reported when it has to be guessed.
-fn infer_os(props: &Val, whole: Span, r: &mut Resolver) -> Os {
+/// The OS from what the template says and does: what it connects with (WinRM means
+/// Windows), its source image, then its customizers and file destinations. Reported
+/// when it has to be guessed.
+fn infer_os(props: &Val, hint: Option<&(Os, Span, String)>, whole: Span, r: &mut Resolver) -> Os {
+    if let Some((os, _, _)) = hint {
+        return *os;
+    }
+    // A value, or the default of the parameter it is.
+    let lit = |v: Option<&Val>, r: &Resolver| -> String {
+        let Some(t) = v.and_then(Val::text) else { return String::new() };
+        match (t.as_lit(), t.as_param()) {
+            (Some(l), _) => l.to_ascii_lowercase(),
+            (None, Some(p)) => r
+                .params
+                .get(p)
+                .and_then(|d| d.literal_default())
+                .and_then(|j| j.as_str().map(str::to_ascii_lowercase))
+                .unwrap_or_default(),
+            _ => t.canonical().to_ascii_lowercase(),
+        }
+    };
+    let source = props.get("source");
+    let image = ["publisher", "offer", "sku", "imageVersionId", "imageId"]
+        .iter()
+        .map(|k| lit(source.and_then(|s| s.get(k)), r))
+        .collect::<Vec<_>>()
+        .join(" ");
+    const WINDOWS_PUBLISHERS: &[&str] = &["microsoftvisualstudio", "microsoftsqlserver", "microsoftwindowsdesktop"];
+    let publisher = lit(source.and_then(|s| s.get("publisher")), r);
+    if image.contains("windows") || WINDOWS_PUBLISHERS.contains(&publisher.as_str()) {
+        return Os::Windows;
+    }
     let mut windows = 0;
     let mut linux = 0;
     let steps = props.get("customize").map(|c| c.items().to_vec()).unwrap_or_default().into_iter().chain(
@@ -334,22 +443,9 @@ fn infer_os(props: &Val, whole: Span, r: &mut Resolver) -> Os {
             _ => {}
         }
     }
-    if windows == 0
-        && linux == 0
-        && let Some(p) = props.get("source").and_then(|s| s.get("publisher")).and_then(Val::lit)
-    {
-        let p = p.to_ascii_lowercase();
-        let offer =
-            props.get("source").and_then(|s| s.get("offer")).and_then(Val::lit).unwrap_or("").to_ascii_lowercase();
-        if p.contains("windows")
-            || offer.contains("windows")
-            || p == "microsoftvisualstudio"
-            || p == "microsoftsqlserver"
-        {
-            windows += 1;
-        } else {
-            linux += 1;
-        }
+    // A platform image that is not Windows is Linux.
+    if windows == 0 && linux == 0 && !publisher.is_empty() && source.and_then(|s| s.get("offer")).is_some() {
+        linux += 1;
     }
     match (windows, linux) {
         (w, l) if w > 0 && l == 0 => Os::Windows,
@@ -357,14 +453,14 @@ fn infer_os(props: &Val, whole: Span, r: &mut Resolver) -> Os {
         _ => {
             let os = if windows > linux { Os::Windows } else { Os::Linux };
             r.warn(
-                ImportCode::Changed,
+                ImportCode::Os,
                 whole,
                 format!(
                     "the template does not say which OS the image is; `os: {}` is a guess",
                     os.azure_name().to_lowercase()
                 ),
             )
-            .help("check `os` in the spec");
+            .help("check `os` in the spec, or import again with `--os windows` or `--os linux`");
             os
         }
     }

@@ -3,7 +3,7 @@
 use super::super::diag::ImportCode;
 use super::super::resolve::Field;
 use super::super::value::{V, Val};
-use super::{Mapper, type_of};
+use super::{GALLERY_VERSION_ID, MANAGED_IMAGE_ID, Mapper, type_of};
 use crate::spec::*;
 
 impl Mapper<'_> {
@@ -82,9 +82,7 @@ impl Mapper<'_> {
             }
             "sharedimageversion" => {
                 self.unknown_keys(v, "/source", &["imageVersionId", "exactVersion"], "the source");
-                let id = v
-                    .get("imageVersionId")
-                    .and_then(|x| self.r.string(x, "/source/imageVersionId", "imageVersionId", Field::Fixed));
+                let id = self.opt_id(v, "imageVersionId", "/source", Field::Fixed, GALLERY_VERSION_ID);
                 match id {
                     Some(id) => Some(Source::Gallery(GallerySource::Id(id))),
                     None => {
@@ -95,7 +93,7 @@ impl Mapper<'_> {
             }
             "managedimage" => {
                 self.unknown_keys(v, "/source", &["imageId"], "the source");
-                let id = v.get("imageId").and_then(|x| self.r.string(x, "/source/imageId", "imageId", Field::Fixed));
+                let id = self.opt_id(v, "imageId", "/source", Field::Fixed, MANAGED_IMAGE_ID);
                 match id {
                     Some(id) => Some(Source::ManagedImage(id)),
                     None => {
@@ -103,6 +101,12 @@ impl Mapper<'_> {
                         None
                     }
                 }
+            }
+            "iso" | "vhd" | "platformimageuri" => {
+                self.r
+                    .warn(ImportCode::Source, kind_span, format!("AIB cannot build from a `{kind}` source (a file URL)"))
+                    .help("create a managed image or a gallery image version from it first, and use it as a `ManagedImage` or `SharedImageVersion` source");
+                None
             }
             _ => {
                 self.r

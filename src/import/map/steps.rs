@@ -10,7 +10,7 @@ impl Mapper<'_> {
     /// A script or file reference: remote URLs as they are, local paths relative to the
     /// spec.
     pub(super) fn uri(&mut self, v: &Val, path: &str, what: &str) -> Option<String> {
-        let s = self.r.string(v, path, what, Field::Raw)?;
+        let s = self.r.string(v, path, what, Field::Url)?;
         if s.contains("://") {
             return Some(s);
         }
@@ -47,8 +47,9 @@ impl Mapper<'_> {
         let sha = self.checksum(v, path);
         if inline.is_some() == script.is_some() {
             self.r
-                .warn(ImportCode::Invalid, v.span, "a script step needs exactly one of `inline` and `scriptUri`")
+                .gap(v.span, "a script step needs exactly one of `inline` and `scriptUri`; the step is left out")
                 .help("give the commands inline, or the script's URL");
+            return (None, None, sha);
         }
         (inline, script, sha)
     }
@@ -64,7 +65,7 @@ impl Mapper<'_> {
 
     pub(super) fn customizer(&mut self, v: &Val, path: &str) -> Option<Step> {
         let Some((kind, kind_span)) = type_of(v) else {
-            self.r.warn(ImportCode::Invalid, v.span, "a customizer without `type` is left out");
+            self.r.gap(v.span, "a customizer without `type` is left out").help("write the step by hand");
             return None;
         };
         let name = self.step_name(v, path);
@@ -76,11 +77,14 @@ impl Mapper<'_> {
                     &["inline", "scriptUri", "sha256Checksum", "runElevated", "runAsSystem", "validExitCodes"],
                     "a PowerShell customizer",
                 );
-                Some(Step::PowerShell(self.powershell(v, path, name)))
+                self.powershell(v, path, name).map(Step::PowerShell)
             }
             "shell" => {
                 self.unknown_keys(v, path, &["inline", "scriptUri", "sha256Checksum"], "a Shell customizer");
                 let (inline, script, sha256) = self.script(v, path);
+                if inline.is_none() && script.is_none() {
+                    return None;
+                }
                 Some(Step::Shell(ShellStep { name, inline, script, sha256 }))
             }
             "file" => self.file(v, path, name).map(Step::File),
@@ -134,8 +138,11 @@ impl Mapper<'_> {
         }
     }
 
-    pub(super) fn powershell(&mut self, v: &Val, path: &str, name: Option<String>) -> PowerShellStep {
+    pub(super) fn powershell(&mut self, v: &Val, path: &str, name: Option<String>) -> Option<PowerShellStep> {
         let (inline, script, sha256) = self.script(v, path);
+        if inline.is_none() && script.is_none() {
+            return None;
+        }
         let valid_exit_codes = match v.get("validExitCodes").filter(|x| !matches!(x.v, V::Null)) {
             Some(codes) => {
                 let p = format!("{path}/validExitCodes");
@@ -149,7 +156,7 @@ impl Mapper<'_> {
             }
             None => Vec::new(),
         };
-        PowerShellStep {
+        Some(PowerShellStep {
             name,
             inline,
             script,
@@ -157,7 +164,7 @@ impl Mapper<'_> {
             run_elevated: self.opt_bool(v, "runElevated", path).filter(|b| *b),
             run_as_system: self.opt_bool(v, "runAsSystem", path).filter(|b| *b),
             valid_exit_codes,
-        }
+        })
     }
 
     pub(super) fn file(&mut self, v: &Val, path: &str, name: Option<String>) -> Option<FileStep> {
@@ -168,11 +175,7 @@ impl Mapper<'_> {
         match (source, destination) {
             (Some(source), Some(destination)) => Some(FileStep { name, source, destination, sha256 }),
             _ => {
-                self.r.warn(
-                    ImportCode::Invalid,
-                    v.span,
-                    "a File customizer needs `sourceUri` and `destination`; it is left out",
-                );
+                self.r.gap(v.span, "a File customizer needs `sourceUri` and `destination`; it is left out");
                 None
             }
         }
@@ -199,12 +202,16 @@ impl Mapper<'_> {
                             &["inline", "scriptUri", "sha256Checksum", "runElevated", "runAsSystem", "validExitCodes"],
                             "a PowerShell validator",
                         );
-                        steps.push(ValidationStep::PowerShell(self.powershell(s, &path, name)));
+                        if let Some(p) = self.powershell(s, &path, name) {
+                            steps.push(ValidationStep::PowerShell(p));
+                        }
                     }
                     "shell" => {
                         self.unknown_keys(s, &path, &["inline", "scriptUri", "sha256Checksum"], "a Shell validator");
                         let (inline, script, sha256) = self.script(s, &path);
-                        steps.push(ValidationStep::Shell(ShellStep { name, inline, script, sha256 }));
+                        if inline.is_some() || script.is_some() {
+                            steps.push(ValidationStep::Shell(ShellStep { name, inline, script, sha256 }));
+                        }
                     }
                     "file" => {
                         if let Some(f) = self.file(s, &path, name) {

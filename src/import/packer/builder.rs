@@ -6,6 +6,7 @@
 //! one Packer signs in to is meant: the deployment's subscription, to aibc.
 
 use super::super::diag::{Finding, ImportCode};
+use super::super::params::Params;
 use super::super::value::{Piece, Text, V, Val};
 use super::model::Block;
 use crate::source::Span;
@@ -16,6 +17,8 @@ pub struct Built {
     pub properties: Vec<(String, Span, Val)>,
     pub location: Option<Val>,
     pub os: Option<(Os, Span)>,
+    /// The OS the communicator points to (WinRM: Windows, SSH: Linux).
+    pub os_hint: Option<(Os, Span, String)>,
     /// What names the image (a gallery image, a managed image).
     pub name: Option<Val>,
 }
@@ -56,6 +59,9 @@ struct Cx<'a> {
     b: &'a Block,
     findings: &'a mut Vec<Finding>,
     handled: Vec<&'static str>,
+    /// A subscription only known when building was reported.
+    noted_subscription: bool,
+    params: &'a Params,
 }
 
 fn lit(s: &str, span: Span) -> Val {
@@ -96,9 +102,10 @@ fn deployment_subscription() -> Text {
 }
 
 impl Cx<'_> {
+    /// A setting; an empty string is no setting, as in Packer.
     fn get(&mut self, key: &'static str) -> Option<Val> {
         self.handled.push(key);
-        self.b.get(key).filter(|v| !matches!(v.v, V::Null)).cloned()
+        self.b.get(key).filter(|v| !matches!(v.v, V::Null) && v.lit() != Some("")).cloned()
     }
 
     fn span_of(&self, key: &str) -> Span {
@@ -106,7 +113,37 @@ impl Cx<'_> {
     }
 
     fn subscription(&mut self) -> Text {
-        self.get("subscription_id").map(|v| text(&v)).unwrap_or_else(deployment_subscription)
+        match self.get("subscription_id") {
+            Some(v) => self.subscription_of(&v),
+            None => deployment_subscription(),
+        }
+    }
+
+    /// A subscription as written; one only known when building (a variable, an
+    /// environment variable) is the one Packer signs in to: the deployment's, to aibc.
+    fn subscription_of(&mut self, v: &Val) -> Text {
+        let known = v.text().is_some_and(|t| {
+            t.pieces().iter().all(|p| match p {
+                Piece::Lit(_) => true,
+                Piece::Param(n) => self.params.get(n).and_then(|d| d.literal_default()).is_some(),
+                _ => false,
+            })
+        });
+        if known {
+            return text(v);
+        }
+        if !self.noted_subscription {
+            self.noted_subscription = true;
+            self.findings.push(
+                Finding::new(
+                    ImportCode::Changed,
+                    v.span,
+                    "the subscription is only known when building; the spec's resources are in the subscription it is deployed to",
+                )
+                .hint("deploy the spec to the subscription Packer signed in to"),
+            );
+        }
+        deployment_subscription()
     }
 
     /// Keys of a nested block outside `known`, reported.
@@ -164,7 +201,10 @@ impl Cx<'_> {
                 Some(id) => text(id),
                 None => {
                     let part = |k: &str| g.get(k).map(text).unwrap_or_default();
-                    let sub = g.get("subscription").map(text).unwrap_or(sub);
+                    let sub = match g.get("subscription") {
+                        Some(s) => self.subscription_of(s),
+                        None => sub,
+                    };
                     let version = g.get("image_version").map(text).unwrap_or_else(|| Text::lit("latest"));
                     resource_id(
                         &sub,
@@ -223,7 +263,10 @@ impl Cx<'_> {
                 "shared_image_gallery_destination",
             );
             let part = |k: &str| g.get(k).map(text).unwrap_or_default();
-            let gsub = g.get("subscription").map(text).unwrap_or(sub);
+            let gsub = match g.get("subscription") {
+                Some(s) => self.subscription_of(s),
+                None => sub,
+            };
             let mut names = vec![("galleries", part("gallery_name")), ("images", part("image_name"))];
             if let Some(v) = g.get("image_version") {
                 names.push(("versions", text(v)));
@@ -332,8 +375,8 @@ impl Cx<'_> {
 }
 
 /// Maps the builder; `customize` are its provisioners' customizers, in order.
-pub fn build(b: &Block, customize: Vec<Val>, findings: &mut Vec<Finding>) -> Built {
-    let mut cx = Cx { b, findings, handled: Vec::new() };
+pub fn build(b: &Block, customize: Vec<Val>, params: &Params, findings: &mut Vec<Finding>) -> Built {
+    let mut cx = Cx { b, findings, handled: Vec::new(), noted_subscription: false, params };
     let location = cx.get("location");
     cx.handled.push("os_type");
     let os = cx.b.get("os_type").and_then(|v| {
@@ -365,13 +408,22 @@ pub fn build(b: &Block, customize: Vec<Val>, findings: &mut Vec<Finding>) -> Bui
         Some(s) => push("source", s),
         None => {
             let span = cx.span_of("image_url");
-            let m = if cx.b.get("image_url").is_some() {
-                "AIB builds from platform, gallery or managed images, not from a VHD URL (`image_url`)"
+            let f = if cx.b.get("image_url").is_some() {
+                Finding::new(
+                    ImportCode::Source,
+                    span,
+                    "AIB builds from platform, gallery or managed images, not from a VHD URL (`image_url`)",
+                )
+                .hint("create a managed image (`az image create --source <VHD URL>`) or a gallery image version from the VHD first, then build from it with `custom_managed_image_name` or `shared_image_gallery`")
             } else {
-                "the builder names no source image (image_publisher, custom_managed_image_name or shared_image_gallery)"
+                Finding::new(
+                    ImportCode::Invalid,
+                    span,
+                    "the builder names no source image (image_publisher, custom_managed_image_name or shared_image_gallery)",
+                )
             };
             cx.handled.push("image_url");
-            cx.findings.push(Finding::new(ImportCode::Invalid, span, m));
+            cx.findings.push(f);
         }
     }
     if !customize.is_empty() {
@@ -454,5 +506,14 @@ pub fn build(b: &Block, customize: Vec<Val>, findings: &mut Vec<Finding>) -> Bui
             .hint("nothing to do: AIB runs as the identity aibc creates"),
         );
     }
-    Built { properties: props, location, os, name }
+    // Read, not handled: AIB connects itself, so the setting is still reported as such.
+    let os_hint = b.get("communicator").and_then(|c| {
+        let os = match c.lit()?.to_ascii_lowercase().as_str() {
+            "winrm" => Os::Windows,
+            "ssh" => Os::Linux,
+            _ => return None,
+        };
+        Some((os, c.span, format!("communicator = {}", c.lit().unwrap_or_default())))
+    });
+    Built { properties: props, location, os, os_hint, name }
 }

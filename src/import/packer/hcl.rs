@@ -19,6 +19,8 @@ use hcl_edit::template::{Element, Template as HclTemplate};
 use super::super::diag::{Finding, ImportCode};
 use super::super::params::{Origin, ParamDef, ParamKind, Params};
 use super::super::value::{Piece, Text, V, Val};
+use super::super::values::Given;
+use super::functions::{binary, function, text};
 use super::model::{Attr, Block, Template};
 use crate::source::{Pos, Sources, Span};
 
@@ -64,6 +66,7 @@ impl File {
 pub fn read(
     files: &[(std::path::PathBuf, String)],
     var_files: &[(std::path::PathBuf, String)],
+    given: &[Given],
     sources: &mut Sources,
     params: &mut Params,
     findings: &mut Vec<Finding>,
@@ -171,7 +174,15 @@ pub fn read(
         if let Some(v) = overrides.remove(name) {
             def.default = Some(v);
             def.origin = Origin::Variable { env: None };
+            def.given = true;
         }
+        // `-var` and JSON `-var-file` values come last, as in `packer build`.
+        if let Some(g) = given.iter().rev().find(|g| g.name == name) {
+            def.default = Some(g.value.clone());
+            def.origin = Origin::Variable { env: None };
+            def.given = true;
+        }
+        super::empty_means_later(&mut def);
         def.description = b
             .body
             .get_attribute("description")
@@ -180,7 +191,22 @@ pub fn read(
             Some(t) => kind_of_type(&t.value),
             None => kind_of_value(def.default.as_ref()),
         };
+        // `-var list=["a","b"]`: Packer reads a value for a list or mapping as HCL.
+        if matches!(def.kind, ParamKind::List | ParamKind::Map)
+            && let Some(v) = def.default.as_ref().filter(|_| def.given)
+            && let Some(s) = v.lit()
+            && let Ok(e) = hcl_edit::parser::parse_expr(s)
+        {
+            let f = File { id: v.span.file, body: Body::default(), lines: vec![0], text: s.to_string() };
+            def.default = Some(respan(Scope::empty().eval(&e, &f, &[], 0), v.span));
+        }
         params.add(def);
+    }
+    let declared: Vec<&str> = var_decls.iter().filter_map(|(_, b)| b.labels.first().map(|l| l.as_str())).collect();
+    for g in given {
+        if !declared.contains(&g.name.as_str()) && params.get(&g.name).is_none() {
+            errors.push(super::undeclared(g, &declared));
+        }
     }
     for (name, v) in overrides {
         findings.push(Finding::new(
@@ -199,7 +225,25 @@ pub fn read(
             (d.name.clone(), fixed)
         })
         .collect();
-    let scope = Scope { vars, locals: &locals, source_name: String::new(), notes: RefCell::new(Vec::new()) };
+    // Values known when importing (given, or defaults without references), for
+    // functions and conditions that need a value rather than a reference.
+    let known: Vec<(String, Val, bool)> = params
+        .all()
+        .iter()
+        .filter_map(|d| {
+            let v = d.default.clone()?;
+            super::super::params::literal(&v)?;
+            Some((d.name.clone(), v, d.given))
+        })
+        .collect();
+    let scope = Scope {
+        vars,
+        known,
+        locals: &locals,
+        source_name: String::new(),
+        notes: RefCell::new(Vec::new()),
+        noted: RefCell::new(Vec::new()),
+    };
 
     // The build and its azure-arm source.
     let Some((source_ref, build)) = pick(&builds, &sources_decl, &parsed, findings) else {
@@ -291,6 +335,11 @@ pub fn read(
     if !errors.is_empty() {
         return Err(errors);
     }
+    // Findings about the template as a whole point at the source it builds, in the file
+    // that declares it (not at the first file of a folder).
+    let whole = sf.span(
+        source.ident.span().map(|r| r.start..source.labels.last().and_then(|l| l.span()).map_or(r.end, |l| l.end)),
+    );
     Ok(Template { builder, provisioners, description, whole })
 }
 
@@ -463,6 +512,16 @@ fn applies(b: &HclBlock, source: &str, scope: &Scope, f: &File, files: &[File]) 
     !names("except").iter().any(matches)
 }
 
+/// `v` with every part at `span` (a value read from a command-line argument).
+fn respan(v: Val, span: Span) -> Val {
+    let inner = match v.v {
+        V::Arr(items) => V::Arr(items.into_iter().map(|i| respan(i, span)).collect()),
+        V::Obj(entries) => V::Obj(entries.into_iter().map(|(k, _, x)| (k, span, respan(x, span))).collect()),
+        other => other,
+    };
+    Val::new(inner, span)
+}
+
 /// `env("NAME")` as a whole expression: the name.
 fn env_call(e: &Expression) -> Option<String> {
     let Expression::FuncCall(call) = e else { return None };
@@ -501,6 +560,10 @@ fn kind_of_value(v: Option<&Val>) -> ParamKind {
 struct Scope<'a> {
     /// Declared variables; with the value that replaces a list or mapping variable.
     vars: Vec<(String, Option<Val>)>,
+    /// Variables' values when importing, and whether they were given (not defaults).
+    known: Vec<(String, Val, bool)>,
+    /// Variables already reported as computed with.
+    noted: RefCell<Vec<String>>,
     locals: &'a BTreeMap<String, (usize, Expression)>,
     /// The source being built (`source.name`).
     source_name: String,
@@ -513,7 +576,70 @@ static NO_LOCALS: BTreeMap<String, (usize, Expression)> = BTreeMap::new();
 impl Scope<'_> {
     /// Where only literals and functions are allowed (variable defaults, variable files).
     fn empty() -> Scope<'static> {
-        Scope { vars: Vec::new(), locals: &NO_LOCALS, source_name: String::new(), notes: RefCell::new(Vec::new()) }
+        Scope {
+            vars: Vec::new(),
+            known: Vec::new(),
+            locals: &NO_LOCALS,
+            source_name: String::new(),
+            notes: RefCell::new(Vec::new()),
+            noted: RefCell::new(Vec::new()),
+        }
+    }
+
+    /// `v` with its variable references replaced by their values when importing, each
+    /// reported once; `None` when a part has no value (an expression, an unset variable).
+    fn known(&self, v: &Val) -> Option<Val> {
+        let value_of = |name: &str| -> Option<(Val, bool)> {
+            self.known.iter().find(|(n, _, _)| n == name).map(|(_, v, g)| (v.clone(), *g))
+        };
+        let note = |name: &str, value: &Val, given: bool| {
+            if self.noted.borrow().iter().any(|n| n == name) {
+                return;
+            }
+            self.noted.borrow_mut().push(name.to_string());
+            let shown = super::super::params::literal(value).map(|j| j.to_string()).unwrap_or_default();
+            let its = if given { "given value" } else { "default" };
+            self.notes.borrow_mut().push(
+                Finding::new(
+                    ImportCode::CompileTime,
+                    v.span,
+                    format!("the template computes with `var.{name}` (a function, a condition): its {its} {shown} is used, and the spec has the result"),
+                )
+                .hint(format!("import again with `-var {name}=VALUE` for another value, or change the result in the spec")),
+            );
+        };
+        match &v.v {
+            V::Str(t) if !t.is_lit() => {
+                if let Some(p) = t.as_param() {
+                    let (value, given) = value_of(p)?;
+                    note(p, &value, given);
+                    return Some(Val { span: v.span, ..value });
+                }
+                let mut out = Text::default();
+                for piece in t.pieces() {
+                    match piece {
+                        Piece::Lit(l) => out.push(Piece::Lit(l.clone())),
+                        Piece::Param(p) => {
+                            let (value, given) = value_of(p)?;
+                            out.append(text(&value)?);
+                            note(p, &value, given);
+                        }
+                        _ => return None,
+                    }
+                }
+                Some(Val::str(out, v.span))
+            }
+            V::Arr(items) => {
+                let items: Option<Vec<Val>> = items.iter().map(|i| self.known(i)).collect();
+                Some(Val::new(V::Arr(items?), v.span))
+            }
+            V::Obj(entries) => {
+                let entries: Option<Vec<(String, Span, Val)>> =
+                    entries.iter().map(|(k, s, x)| Some((k.clone(), *s, self.known(x)?))).collect();
+                Some(Val::new(V::Obj(entries?), v.span))
+            }
+            _ => Some(v.clone()),
+        }
     }
 
     /// A block's body as settings: attributes, and nested blocks as mappings.
@@ -576,18 +702,37 @@ impl Scope<'_> {
             }
             Expression::FuncCall(c) => {
                 let args: Vec<Val> = c.args.iter().map(|a| self.eval(a, f, files, depth + 1)).collect();
-                return function(c.name.name.as_str(), &args, span).unwrap_or_else(opaque);
+                let name = c.name.name.as_str();
+                // With references, a function is computed from their values when importing.
+                return function(name, &args, span)
+                    .or_else(|| {
+                        let known: Option<Vec<Val>> = args.iter().map(|a| self.known(a)).collect();
+                        function(name, &known?, span)
+                    })
+                    .unwrap_or_else(opaque);
             }
             Expression::Conditional(c) => match self.eval(&c.cond_expr, f, files, depth + 1).v {
                 V::Bool(true) => return self.eval(&c.true_expr, f, files, depth + 1),
                 V::Bool(false) => return self.eval(&c.false_expr, f, files, depth + 1),
-                _ => return opaque(),
+                cond => match self.known(&Val::new(cond, span)).map(|v| v.v) {
+                    Some(V::Bool(true)) => return self.eval(&c.true_expr, f, files, depth + 1),
+                    Some(V::Bool(false)) => return self.eval(&c.false_expr, f, files, depth + 1),
+                    _ => return opaque(),
+                },
             },
             Expression::UnaryOp(u) => match (u.operator.value().as_str(), self.eval(&u.expr, f, files, depth + 1).v) {
                 ("-", V::Int(i)) => V::Int(-i),
                 ("!", V::Bool(b)) => V::Bool(!b),
                 _ => return opaque(),
             },
+            Expression::BinaryOp(b) => {
+                let l = self.eval(&b.lhs_expr, f, files, depth + 1);
+                let r = self.eval(&b.rhs_expr, f, files, depth + 1);
+                let op = b.operator.value().as_str();
+                return binary(op, &l, &r, span)
+                    .or_else(|| binary(op, &self.known(&l)?, &self.known(&r)?, span))
+                    .unwrap_or_else(opaque);
+            }
             _ => return opaque(),
         };
         Val::new(v, span)
@@ -635,11 +780,13 @@ impl Scope<'_> {
                 let (_, fixed) = self.vars.iter().find(|(n, _)| *n == name)?;
                 match fixed {
                     Some(v) => {
+                        let given = self.known.iter().any(|(n, _, g)| *n == name && *g);
+                        let its = if given { "given value" } else { "default" };
                         self.notes.borrow_mut().push(
                             Finding::new(
                                 ImportCode::CompileTime,
                                 span,
-                                format!("a spec parameter cannot hold a list or mapping: `var.{name}` is replaced by its default"),
+                                format!("a spec parameter cannot hold a list or mapping: `var.{name}` is replaced by its {its}"),
                             )
                             .hint("change the values in the spec when they should differ"),
                         );
@@ -687,63 +834,6 @@ impl Scope<'_> {
     }
 }
 
-fn text(v: &Val) -> Option<Text> {
-    match &v.v {
-        V::Str(t) => Some(t.clone()),
-        V::Int(i) => Some(Text::lit(i.to_string())),
-        V::Bool(b) => Some(Text::lit(b.to_string())),
-        _ => None,
-    }
-}
-
-/// The HCL functions whose result is known when importing; `None` for the others.
-fn function(name: &str, args: &[Val], span: Span) -> Option<Val> {
-    let lit = |i: usize| args.get(i).and_then(Val::lit);
-    let s = |t: Text| Some(Val::str(t, span));
-    match name {
-        "lower" => s(Text::lit(lit(0)?.to_lowercase())),
-        "upper" => s(Text::lit(lit(0)?.to_uppercase())),
-        "trimspace" => s(Text::lit(lit(0)?.trim().to_string())),
-        "replace" => s(Text::lit(lit(0)?.replace(lit(1)?, lit(2)?))),
-        "join" => {
-            let sep = lit(0)?;
-            let items: Option<Vec<Text>> = args.get(1)?.items().iter().map(text).collect();
-            s(Text::join(&items?, sep))
-        }
-        "concat" => {
-            let lists: Option<Vec<Vec<Val>>> =
-                args.iter().map(|a| matches!(a.v, V::Arr(_)).then(|| a.items().to_vec())).collect();
-            Some(Val::new(V::Arr(lists?.into_iter().flatten().collect()), span))
-        }
-        "format" => {
-            let fmt = lit(0)?;
-            let values: Option<Vec<Text>> = args[1..].iter().map(text).collect();
-            s(printf(fmt, &values?)?)
-        }
-        "tostring" => s(text(args.first()?)?),
-        _ => None,
-    }
-}
-
-/// `format("%s-%d", …)` for `%s`, `%d`, `%v` and `%%`.
-fn printf(fmt: &str, values: &[Text]) -> Option<Text> {
-    let mut out = Text::default();
-    let mut next = values.iter();
-    let mut chars = fmt.chars();
-    while let Some(c) = chars.next() {
-        if c != '%' {
-            out.push(Piece::Lit(c.to_string()));
-            continue;
-        }
-        match chars.next()? {
-            '%' => out.push(Piece::Lit("%".into())),
-            's' | 'd' | 'v' => out.append(next.next()?.clone()),
-            _ => return None,
-        }
-    }
-    Some(out)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -752,7 +842,7 @@ mod tests {
         let mut sources = Sources::default();
         let mut params = Params::default();
         let mut findings = Vec::new();
-        let r = read(&[("t.pkr.hcl".into(), text.to_string())], &[], &mut sources, &mut params, &mut findings);
+        let r = read(&[("t.pkr.hcl".into(), text.to_string())], &[], &[], &mut sources, &mut params, &mut findings);
         (r, params, findings)
     }
 
@@ -783,6 +873,45 @@ build {
         let inline = t.provisioners[0].get("inline").unwrap().to_json();
         assert_eq!(inline, serde_json::json!(["Write-Host ${params.prefix}", "echo ${HOME}"]));
         assert_eq!(params.get("client_id").unwrap().origin, Origin::Variable { env: Some("ARM_CLIENT_ID".into()) });
+    }
+
+    #[test]
+    fn functions_and_conditions_use_values_known_when_importing() {
+        let (t, _, findings) = one(r#"
+variable "env" { default = "Staging" }
+variable "gpu" { default = false }
+variable "supplied" { default = "" }
+locals {
+  tags    = merge({ a = "1", b = "2" }, { b = "3" })
+  name    = format("%s-%s", lower(var.env), upper(substr("web", 0, 2)))
+  size    = var.gpu ? "Standard_NC4as_T4_v3" : lookup({ s = "D2" }, "s", "D4")
+  regions = compact(split(",", "eastus,,westus"))
+  stamp   = formatdate("YYYY", timestamp())
+}
+source "azure-arm" "x" {
+  azure_tags         = local.tags
+  managed_image_name = local.name
+  vm_size            = local.size
+  os_disk_size_gb    = 32 * 4
+  location           = element(local.regions, 1)
+  image_version      = local.stamp
+  image_sku          = var.supplied
+}
+"#);
+        let t = t.unwrap_or_else(|e| panic!("{e:?}"));
+        let get = |k: &str| t.builder.get(k).unwrap().to_json();
+        assert_eq!(get("azure_tags"), serde_json::json!({"a": "1", "b": "3"}));
+        assert_eq!(get("managed_image_name"), "staging-WE");
+        assert_eq!(get("vm_size"), "D2");
+        assert_eq!(get("os_disk_size_gb"), 128);
+        assert_eq!(get("location"), "westus");
+        // Only known when building: kept as written.
+        assert_eq!(get("image_version"), "[formatdate(\"YYYY\", timestamp())]");
+        assert_eq!(get("image_sku"), "${params.supplied}");
+        // Computing with a variable's default is reported, once per variable.
+        let computed: Vec<&str> =
+            findings.iter().filter(|f| f.code == ImportCode::CompileTime).map(|f| f.message.as_str()).collect();
+        assert_eq!(computed.len(), 2, "{computed:?}");
     }
 
     #[test]

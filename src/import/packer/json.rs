@@ -5,6 +5,7 @@
 use super::super::diag::{Finding, ImportCode};
 use super::super::params::{Origin, ParamDef, ParamKind, Params};
 use super::super::value::{Piece, Text, V, Val};
+use super::super::values::Given;
 use super::model::{Attr, Block, Template};
 use crate::node::{Kind, Node, Scalar};
 use crate::source::{Sources, Span};
@@ -14,6 +15,7 @@ use std::path::Path;
 pub fn read(
     path: &Path,
     text: String,
+    given: &[Given],
     sources: &mut Sources,
     params: &mut Params,
     findings: &mut Vec<Finding>,
@@ -39,9 +41,23 @@ pub fn read(
         }
     }
 
+    let declared: Vec<&str> =
+        root.get("variables").map(entries).unwrap_or_default().iter().map(|e| e.key.as_str()).collect();
     if let Some(vars) = root.get("variables") {
         for e in entries(vars) {
-            params.add(variable(&e.key, e.key_span, &e.value));
+            let mut def = variable(&e.key, e.key_span, &e.value);
+            if let Some(g) = given.iter().rev().find(|g| g.name == e.key) {
+                def.default = Some(g.value.clone());
+                def.origin = Origin::Variable { env: None };
+                def.given = true;
+            }
+            super::empty_means_later(&mut def);
+            params.add(def);
+        }
+    }
+    for g in given {
+        if !declared.contains(&g.name.as_str()) {
+            errors.push(super::undeclared(g, &declared));
         }
     }
 

@@ -7,6 +7,7 @@
 //! generalizing) and what it has no counterpart for are reported where they are written.
 
 mod builder;
+mod functions;
 mod hcl;
 mod json;
 mod model;
@@ -14,10 +15,12 @@ mod provisioners;
 
 use std::path::{Component, Path, PathBuf};
 
+use super::Options;
 use super::diag::{Finding, ImportCode};
 use super::map::Input;
-use super::params::Params;
+use super::params::{ParamDef, Params};
 use super::value::{V, Val};
+use super::values::{self, Given};
 use crate::source::Sources;
 
 /// What the Packer front end found.
@@ -94,15 +97,78 @@ pub fn from_text(path: &Path, text: String) -> Files {
     }
 }
 
+/// Values given with `-var-file` and `-var`.
+#[derive(Default)]
+pub struct Values {
+    /// HCL2 variables files, read like `*.auto.pkrvars.hcl` ones (after them).
+    pub hcl_files: Vec<(PathBuf, String)>,
+    /// JSON variables files' values, then `-var` values: the last one given wins.
+    pub values: Vec<Given>,
+}
+
+/// Reads the `-var-file` files and `-var` values of `options`.
+pub fn given(options: &Options, files: &Files, sources: &mut Sources) -> Result<Values, Vec<Finding>> {
+    let mut out = Values::default();
+    let json_template = matches!(files, Files::Json(..));
+    for f in &options.var_files {
+        if f.extension().is_some_and(|e| e.eq_ignore_ascii_case("json")) {
+            out.values.extend(values::json_var_file(f, sources)?);
+        } else if json_template {
+            let text = values::text_of(f).map_err(|e| vec![e])?;
+            let file = sources.add(f.clone(), text);
+            return Err(vec![
+                Finding::new(
+                    ImportCode::ValueFile,
+                    crate::source::Span::point(file, 1, 1),
+                    "a JSON Packer template takes JSON variables files",
+                )
+                .hint("write the values as `{\"name\": \"value\"}` in a .json file"),
+            ]);
+        } else {
+            out.hcl_files.push((f.clone(), values::text_of(f).map_err(|e| vec![e])?));
+        }
+    }
+    out.values.extend(values::command_line(&options.vars, sources)?);
+    Ok(out)
+}
+
+/// A variable left empty (`default = ""`) is one to give when building: it has no
+/// default, so that it becomes a required parameter instead of an empty value.
+fn empty_means_later(def: &mut ParamDef) {
+    if !def.given && def.default.as_ref().is_some_and(|d| d.lit() == Some("")) {
+        def.default = None;
+        def.supplied_later = true;
+    }
+}
+
+/// A value given for a variable the template does not declare (`packer build` refuses it).
+fn undeclared(g: &Given, declared: &[&str]) -> Finding {
+    let hint = match crate::diagnostic::suggest(&g.name, declared.iter().copied()) {
+        Some(s) => format!("did you mean `{s}`?"),
+        None if declared.is_empty() => "the template declares no variables".to_string(),
+        None => format!("the template's variables are {}", declared.join(", ")),
+    };
+    Finding::new(ImportCode::ValueFile, g.span, format!("the template declares no variable `{}`", g.name)).hint(hint)
+}
+
 /// Reads the template (found at `path`, as `files`) into the image template it amounts
 /// to. `spec_path` is where the spec goes: local files are written relative to it.
-pub fn load(path: &Path, files: Files, spec_path: &Path, sources: &mut Sources) -> Result<Found, Vec<Finding>> {
+pub fn load(
+    path: &Path,
+    files: Files,
+    given: Values,
+    spec_path: &Path,
+    sources: &mut Sources,
+) -> Result<Found, Vec<Finding>> {
     let mut params = Params::default();
     let mut findings = Vec::new();
     let template = match files {
-        Files::Json(p, text) => json::read(&p, text, sources, &mut params, &mut findings),
-        Files::Hcl { files, vars, unread } => {
-            for (p, text) in unread {
+        Files::Json(p, text) => json::read(&p, text, &given.values, sources, &mut params, &mut findings),
+        Files::Hcl { files, mut vars, unread } => {
+            let named = |p: &Path| std::fs::canonicalize(p).unwrap_or_else(|_| p.to_path_buf());
+            let given_paths: Vec<PathBuf> = given.hcl_files.iter().map(|(p, _)| named(p)).collect();
+            vars.extend(given.hcl_files);
+            for (p, text) in unread.into_iter().filter(|(p, _)| !given_paths.contains(&named(p))) {
                 let file = sources.add(p, text);
                 findings.push(
                     Finding::new(
@@ -113,7 +179,7 @@ pub fn load(path: &Path, files: Files, spec_path: &Path, sources: &mut Sources) 
                     .hint("to use them, rename it to end in `.auto.pkrvars.hcl`, or change the defaults in the spec"),
                 );
             }
-            hcl::read(&files, &vars, sources, &mut params, &mut findings)
+            hcl::read(&files, &vars, &given.values, sources, &mut params, &mut findings)
         }
     };
     let template = match template {
@@ -126,9 +192,17 @@ pub fn load(path: &Path, files: Files, spec_path: &Path, sources: &mut Sources) 
 
     let template_dir =
         if path.is_dir() { path.to_path_buf() } else { path.parent().map(Path::to_path_buf).unwrap_or_default() };
-    let customize: Vec<Val> =
-        template.provisioners.iter().flat_map(|p| provisioners::customizers(p, &template_dir, &mut findings)).collect();
-    let built = builder::build(&template.builder, customize, &mut findings);
+    let mut customize: Vec<Val> = Vec::new();
+    for p in &template.provisioners {
+        let before = findings.len();
+        let steps = provisioners::customizers(p, &template_dir, &mut findings);
+        // A provisioner that could not be imported is marked where its steps would be.
+        for f in findings[before..].iter_mut().filter(|f| f.code == ImportCode::Gap && f.todo.is_none()) {
+            f.todo = Some(format!("/customize/{}", customize.len()));
+        }
+        customize.extend(steps);
+    }
+    let built = builder::build(&template.builder, customize, &params, &mut findings);
     let fallback =
         if path.is_dir() { name_of(path) } else { name_of(path).split('.').next().unwrap_or_default().to_string() };
     let spec_dir = spec_path.parent().map(Path::to_path_buf).unwrap_or_default();
@@ -143,6 +217,7 @@ pub fn load(path: &Path, files: Files, spec_path: &Path, sources: &mut Sources) 
             .or_else(|| Some(Val::str(super::value::Text::lit(template.builder.name.clone()), template.whole))),
         fallback_name: fallback,
         os: built.os,
+        os_hint: built.os_hint,
         trigger: false,
         description: template.description,
         unnamed_outputs: true,

@@ -37,9 +37,13 @@ pub fn customizers(p: &Block, template_dir: &Path, findings: &mut Vec<Finding>) 
                 "shell-local" => "run it before or after the build, where the template is deployed",
                 _ => "run its work from a Shell or PowerShell step",
             };
+            // A provisioner that changes the image leaves work undone: a gap. One that does
+            // not (a pause, a step on the machine running Packer) is only left out.
+            let code =
+                if matches!(other, "breakpoint" | "shell-local") { ImportCode::Unsupported } else { ImportCode::Gap };
             cx.findings.push(
                 Finding::new(
-                    ImportCode::Unsupported,
+                    code,
                     p.kind_span,
                     format!("the `{other}` provisioner has no AIB counterpart; it is left out"),
                 )
@@ -368,7 +372,10 @@ impl Cx<'_> {
             sources.extend(list.items().iter().cloned());
         }
         let Some(dest) = self.get("destination") else {
-            self.findings.push(Finding::new(ImportCode::Invalid, span, "a file provisioner needs `destination`"));
+            self.findings.push(
+                Finding::new(ImportCode::Gap, span, "a file provisioner needs `destination`; it is left out")
+                    .hint("write the File step by hand, with the path on the build VM"),
+            );
             return Vec::new();
         };
         let many = sources.len() > 1;

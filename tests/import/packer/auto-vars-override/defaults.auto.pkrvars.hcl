@@ -1,0 +1,2 @@
+location   = "westus2"
+image_name = "mariner2-base"

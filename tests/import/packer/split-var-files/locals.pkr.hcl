@@ -1,0 +1,4 @@
+locals {
+  name = "sles15-${var.location}"
+  tags = merge(var.tags, { os = "sles" })
+}

@@ -1,0 +1,6 @@
+location = "germanywestcentral"
+image_rg = "rg-sles-prod"
+tags = {
+  env   = "prod"
+  owner = "linux-team"
+}

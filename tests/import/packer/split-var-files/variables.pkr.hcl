@@ -1,0 +1,13 @@
+variable "location" {
+  type = string
+}
+
+variable "image_rg" {
+  type    = string
+  default = ""
+}
+
+variable "tags" {
+  type    = map(string)
+  default = {}
+}

@@ -85,6 +85,11 @@ codes! {
     EntryOs = "AIB605", Error, "A library entry for the other operating system.";
     SecretIdentity = "AIB606", Error, "A secret parameter needs a build VM identity (`build.vmIdentities`) to read Key Vault.";
     LibraryManifest = "AIB607", Error, "A problem in a customization library entry (manifest or files).";
+    OutsideRoot = "AIB801", Error, "A local path that resolves (links and `..` followed) outside the spec's folder and `--root`.";
+    SpecialFile = "AIB802", Error, "A local path that is a FIFO, device or socket, not a regular file or folder.";
+    TooLarge = "AIB803", Error, "A local file or folder over aibc's size limits (256 MiB a file, 1 GiB an artifact, 200,000 files a folder).";
+    DuplicateImage = "AIB804", Error, "Two images of a family have the same name (their output folders would collide).";
+    Unreadable = "AIB805", Error, "A local file or folder that cannot be read: permissions, a link loop, a name that is not UTF-8.";
 }
 
 /// One problem, located.

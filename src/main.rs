@@ -41,6 +41,9 @@ enum Command {
         /// A folder of customization library entries that add to or replace the built-in ones.
         #[arg(long, value_name = "DIR")]
         library: Option<PathBuf>,
+        /// A folder the spec's local files may come from besides the spec's own folder.
+        #[arg(long, value_name = "DIR")]
+        root: Option<PathBuf>,
     },
     /// Compile a spec to Bicep (main.bicep, modules/, main.bicepparam) or ARM JSON.
     ///
@@ -58,6 +61,9 @@ enum Command {
         /// A folder of customization library entries that add to or replace the built-in ones.
         #[arg(long, value_name = "DIR")]
         library: Option<PathBuf>,
+        /// A folder the spec's local files may come from besides the spec's own folder.
+        #[arg(long, value_name = "DIR")]
+        root: Option<PathBuf>,
     },
     /// Deploy a spec: resource group, identity and roles, artifact storage with the local
     /// files uploaded, gallery and image definition, then the image template.
@@ -163,10 +169,12 @@ fn main() -> ExitCode {
         }
     };
     let code = match cli.command {
-        Command::Validate { spec, format, strict, library } => {
-            validate(&spec, format, strict, &compiler::Options { library })
+        Command::Validate { spec, format, strict, library, root } => {
+            validate(&spec, format, strict, &compiler::Options { library, root })
         }
-        Command::Compile { spec, format, out, library } => compile(&spec, format, &out, &compiler::Options { library }),
+        Command::Compile { spec, format, out, library, root } => {
+            compile(&spec, format, &out, &compiler::Options { library, root })
+        }
         Command::Deploy(args) => aibc::commands::deploy::run(args),
         Command::Clean(args) => aibc::commands::deploy::clean(args),
         Command::Run(args) => aibc::commands::run::run(args),
@@ -294,7 +302,15 @@ fn customizations(command: CustomizationsCommand, folder: Option<&Path>) -> i32 
             return exit::FAILURE;
         }
         let mut sources = aibc::source::Sources::default();
-        let (lib, diags) = library.with_folder(dir, &mut sources);
+        let (lib, diags) = match library.with_folder(dir, &mut sources) {
+            Ok(loaded) => loaded,
+            Err((rel, refusal)) => {
+                let shown = format!("{}/{rel}", dir.display());
+                let (message, hint) = refusal.explain(&shown, &aibc::fsguard::Roots::new(dir, None));
+                eprintln!("error[{}]: {message}\n  = help: {hint}", refusal.code().id());
+                return exit::INVALID_SPEC;
+            }
+        };
         for d in &diags {
             eprintln!("{}", diagnostic::render(d, &sources, false));
         }

@@ -4,8 +4,6 @@
 use std::collections::BTreeMap;
 use std::path::Path as FsPath;
 
-use sha2::{Digest as _, Sha256};
-
 use super::digest::Digest;
 use super::expr::from_spec_string;
 use super::{Artifact, Expr, Module, Output, Param, ParamType, Plan, Prop, Resource, RgScope, Role, api};
@@ -429,11 +427,9 @@ impl Builder<'_> {
         }
         for p in paths {
             let local = base_dir.join(&p);
-            // A folder travels as one deterministic zip (AIB's File customizer copies files).
-            let folder = local.is_dir();
-            let bytes = if folder { super::zip::zip_folder(&local) } else { std::fs::read(&local) }
-                .map_err(|e| format!("cannot read {}: {e}", local.display()))?;
-            let sha = hex(&Sha256::digest(&bytes));
+            // A folder travels as one deterministic zip (AIB's File customizer copies files),
+            // hashed as it streams (src/artifact).
+            let crate::artifact::Digest { sha256: sha, size, folder } = crate::artifact::digest(&local)?;
             let mut file_name = FsPath::new(p.trim_end_matches(['/', '\\']))
                 .file_name()
                 .and_then(|f| f.to_str())
@@ -445,7 +441,7 @@ impl Builder<'_> {
             // Content-addressed: a changed file gets a new blob, so a template that pins
             // the old checksum never sees the new content, and unchanged files upload once.
             let blob = format!("{}/{}/{}", self.spec.name, &sha[..12], file_name);
-            self.artifacts.push(Artifact { spec_path: p, local, blob, sha256: sha, size: bytes.len() as u64, folder });
+            self.artifacts.push(Artifact { spec_path: p, local, blob, sha256: sha, size, folder });
         }
         Ok(())
     }

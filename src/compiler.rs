@@ -106,7 +106,34 @@ pub fn check_with(doc: &mut Document, options: &Options) {
     }
     let semantic: Vec<Diagnostic> = doc.images.iter().flat_map(crate::check::check).collect();
     doc.diags.extend(semantic);
+    duplicate_images(doc);
     diagnostic::normalize(&mut doc.diags);
+}
+
+/// Two images of a family with one name would write one output folder and one image
+/// template. Compared case-insensitively: Azure resource names are, and so are the file
+/// systems of Windows and macOS.
+fn duplicate_images(doc: &mut Document) {
+    let mut seen: Vec<(String, usize)> = Vec::new();
+    for image in &doc.images {
+        let (Some(spec), Some(index)) = (&image.spec, image.index) else { continue };
+        let key = spec.name.to_lowercase();
+        match seen.iter().find(|(k, _)| *k == key) {
+            Some((_, first)) => {
+                let span = image.node.locate(&crate::node::Path::root().join("name"), crate::node::Anchor::Value);
+                doc.diags.push(
+                    Diagnostic::new(
+                        Code::DuplicateImage,
+                        span,
+                        format!("image {} of the family is named `{}` like image {}", index + 1, spec.name, first + 1),
+                    )
+                    .with_label("both would write the same output folder and image template")
+                    .with_hint("give each image of `images:` its own `name`"),
+                );
+            }
+            None => seen.push((key, index)),
+        }
+    }
 }
 
 /// Plans and emits every image of a checked, error-free document.

@@ -272,15 +272,21 @@ fn compile(spec: &Path, target: Target, out: &Path, options: &compiler::Options)
             return exit::FAILURE;
         }
     };
-    for c in &compiled {
-        let dir = match &c.folder {
+    let dirs: Vec<PathBuf> = compiled
+        .iter()
+        .map(|c| match &c.folder {
             Some(f) => out.join(f),
             None => out.to_path_buf(),
-        };
-        if let Err(e) = aibc::output::write(&dir, &c.files) {
-            eprintln!("error: cannot write {}: {e}", dir.display());
-            return exit::FAILURE;
-        }
+        })
+        .collect();
+    // All images or none: a failed write leaves the previous output whole (src/output.rs).
+    let outputs: Vec<(PathBuf, &[aibc::emit::File])> =
+        dirs.iter().zip(&compiled).map(|(d, c)| (d.clone(), c.files.as_slice())).collect();
+    if let Err(e) = aibc::output::write_all(&outputs) {
+        eprintln!("error: cannot write {e}");
+        return exit::FAILURE;
+    }
+    for (c, dir) in compiled.iter().zip(&dirs) {
         let names: Vec<&str> = c.files.iter().map(|f| f.path.as_str()).collect();
         eprintln!(
             "{}: wrote {} ({}); image template {}-{}",

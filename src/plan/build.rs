@@ -88,7 +88,8 @@ pub fn build(spec: &ImageSpec, base_dir: &FsPath, spec_file: &str, library: &Lib
         });
     }
 
-    let description = spec.description.clone().unwrap_or_else(|| {
+    // Metadata is fixed text: `$${` unescaped as in every other string, a reference kept as written.
+    let description = spec.description.as_deref().map(crate::params::literal).unwrap_or_else(|| {
         format!("Azure Image Builder infrastructure for the {} image `{}`.", spec.os.azure_name(), spec.name)
     });
     let vars = if spec.tags.is_empty() { Vec::new() } else { vec![("tags".to_string(), tags_expr(&spec.tags))] };
@@ -633,7 +634,7 @@ impl Builder<'_> {
             m.param(principal_param(), Expr::output("identity", PRINCIPAL));
             let mut gprops = Vec::new();
             if let Some(d) = &g.description {
-                gprops.push(("description", Expr::str(d)));
+                gprops.push(("description", from_spec_string(d)));
             }
             let mut r = self.tracked(resource(
                 "gallery",
@@ -740,7 +741,7 @@ impl Builder<'_> {
         let spec = self.spec;
         let mut props: Vec<(&str, Expr)> = Vec::new();
         if let Some(d) = &spec.description {
-            props.push(("description", Expr::str(d)));
+            props.push(("description", from_spec_string(d)));
         }
         props.push(("osType", Expr::str(spec.os.azure_name())));
         props.push(("osState", Expr::str(img.os_state.unwrap_or(OsState::Generalized).azure_name())));

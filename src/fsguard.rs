@@ -9,7 +9,6 @@
 //! Sizes are bounded before anything is read, and what is read is read in a stream.
 //! See docs/adr/0016-confined-file-access.md.
 
-use std::collections::HashSet;
 use std::fs::{File, Metadata};
 use std::io::Read;
 use std::path::{Path, PathBuf};
@@ -122,9 +121,12 @@ impl Refusal {
                  from a storage account)"
                     .to_string(),
             ),
-            Refusal::Unreadable { reason } => {
-                (format!("`{shown}` cannot be read: {reason}"), "fix the file's permissions or name".to_string())
-            }
+            Refusal::Unreadable { reason } => (
+                format!("`{shown}` cannot be read: {reason}"),
+                "aibc reads regular files and folders it may list, with UTF-8 names and no link leading back \
+                 up its own folder: fix or remove this one"
+                    .to_string(),
+            ),
         }
     }
 }
@@ -163,8 +165,46 @@ fn io_refusal(e: &std::io::Error) -> Refusal {
 /// [`MAX_FILE_BYTES`]) or a folder. Reads metadata only.
 pub fn resolve(roots: &Roots, path: &Path) -> Result<Found, Refusal> {
     // canonicalize is realpath(3): lstat and readlink along the way, no open of the target.
-    let real = std::fs::canonicalize(path).map_err(|e| io_refusal(&e))?;
-    classify(roots, real, MAX_FILE_BYTES)
+    match std::fs::canonicalize(path) {
+        Ok(real) => classify(roots, real, MAX_FILE_BYTES),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => match where_missing(path) {
+            // Whether something exists outside the roots is not the spec's to learn.
+            Some(real) if !roots.contains(&real) => Err(Refusal::Outside { real }),
+            _ => Err(Refusal::Missing),
+        },
+        Err(e) => Err(io_refusal(&e)),
+    }
+}
+
+/// Where a path that does not exist would be: its longest existing ancestor resolved, the
+/// rest appended with `..` applied.
+fn where_missing(path: &Path) -> Option<PathBuf> {
+    let mut existing = path.to_path_buf();
+    let mut rest = Vec::new();
+    let base = loop {
+        if existing.as_os_str().is_empty() {
+            break std::fs::canonicalize(".").ok()?;
+        }
+        if let Ok(real) = std::fs::canonicalize(&existing) {
+            break real;
+        }
+        match existing.components().next_back()? {
+            std::path::Component::Normal(name) => rest.push(name.to_os_string()),
+            std::path::Component::ParentDir => rest.push("..".into()),
+            std::path::Component::CurDir => {}
+            _ => return None,
+        }
+        existing.pop();
+    };
+    let mut out = base;
+    for part in rest.iter().rev() {
+        if part == ".." {
+            out.pop();
+        } else {
+            out.push(part);
+        }
+    }
+    Some(out)
 }
 
 fn classify(roots: &Roots, real: PathBuf, file_limit: u64) -> Result<Found, Refusal> {
@@ -271,10 +311,23 @@ impl Limits {
 pub fn walk(roots: &Roots, dir: &Path, limits: Limits) -> Result<Vec<Listed>, (String, Refusal)> {
     let mut out = Vec::new();
     let mut total = 0u64;
-    let mut seen: HashSet<PathBuf> = HashSet::new();
-    seen.insert(dir.to_path_buf());
-    let mut stack: Vec<(String, PathBuf)> = vec![(String::new(), dir.to_path_buf())];
-    while let Some((prefix, real_dir)) = stack.pop() {
+    let mut dirs = 0usize;
+    // Each folder with the resolved folders above it: a link to one of those is a loop. A
+    // folder reached twice by different links (no loop) is listed twice, like `zip -r`.
+    let mut stack: Vec<(String, PathBuf, Vec<PathBuf>)> = vec![(String::new(), dir.to_path_buf(), Vec::new())];
+    while let Some((prefix, real_dir, above)) = stack.pop() {
+        dirs += 1;
+        if dirs > limits.files {
+            return Err((
+                prefix,
+                Refusal::TooLarge {
+                    what: "the folder".into(),
+                    size: dirs as u64,
+                    limit: limits.files as u64,
+                    unit: "folders (so far)",
+                },
+            ));
+        }
         let entries = std::fs::read_dir(&real_dir).map_err(|e| (prefix.clone(), io_refusal(&e)))?;
         for entry in entries {
             let entry = entry.map_err(|e| (prefix.clone(), io_refusal(&e)))?;
@@ -297,13 +350,15 @@ pub fn walk(roots: &Roots, dir: &Path, limits: Limits) -> Result<Vec<Listed>, (S
             match found.map_err(|r| (rel.clone(), r))? {
                 Found::Dir { real } => {
                     // A link back up the tree would list forever.
-                    if !seen.insert(real.clone()) {
+                    if real == real_dir || above.contains(&real) {
                         return Err((
                             rel,
                             Refusal::Unreadable { reason: "a link leads back into its own folder".into() },
                         ));
                     }
-                    stack.push((format!("{rel}/"), real));
+                    let mut chain = above.clone();
+                    chain.push(real_dir.clone());
+                    stack.push((format!("{rel}/"), real, chain));
                 }
                 Found::File { real, len } => {
                     total += len;

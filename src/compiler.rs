@@ -75,7 +75,13 @@ pub fn check_with(doc: &mut Document, options: &Options) {
             if at.is_none() {
                 allowed.add(&dir);
             }
-            let refused = match fsguard::resolve(&allowed, &dir) {
+            // A missing `--library` folder is missing, wherever it would have been.
+            let found = if at.is_none() && std::fs::symlink_metadata(&dir).is_err() {
+                Err(Refusal::Missing)
+            } else {
+                fsguard::resolve(&allowed, &dir)
+            };
+            let refused = match found {
                 Ok(Found::Dir { real }) => match library.with_folder_in(&dir, &real, &allowed, &mut doc.sources) {
                     Ok((lib, diags)) => {
                         library = lib;

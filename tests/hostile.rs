@@ -539,6 +539,11 @@ fn library_cases(out: &mut Vec<Case>) {
         ),
     );
     out.push(
+        case("library/command-line-folder-missing", plain.clone(), &[("AIB607", 1, 1)], 2)
+            .args(&["--library", "/no/such/library"])
+            .setup(|d, _| write(&d.join("ok.sh"), "echo ok\n")),
+    );
+    out.push(
         case("library/command-line-folder-with-fifo", plain, &[("AIB802", 1, 1)], 2)
             .args(&["--library", "{case}/../cmdlib2"])
             .setup(|d, _| {

@@ -59,7 +59,12 @@ fn stage(outputs: &[(PathBuf, &[File])], staged: &mut Vec<(PathBuf, PathBuf)>) -
                 std::fs::create_dir_all(parent).map_err(|e| at(parent, e))?;
             }
             // Skip unchanged files so timestamps (and build tools watching them) stay quiet.
-            if std::fs::read(&path).is_ok_and(|old| old == f.text.as_bytes()) {
+            // Only a regular file of the same size is read back: a FIFO left in the output
+            // folder must not hang the compile (the rename replaces it).
+            let same_size = std::fs::metadata(&path).is_ok_and(|m| m.is_file() && m.len() == f.text.len() as u64);
+            if same_size
+                && crate::fsguard::read_limited(&path, f.text.len() as u64).is_ok_and(|old| old == f.text.as_bytes())
+            {
                 continue;
             }
             let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();

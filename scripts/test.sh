@@ -20,6 +20,12 @@ cargo clippy --all-targets --quiet -- -D warnings
 step "cargo test"
 cargo test --all-targets --quiet 2>&1 | tee target/cargo-test.log
 
+step "fuzz targets (stable; shares target/, so only libFuzzer and the targets build) and a short soak"
+cargo fmt --manifest-path fuzz/Cargo.toml -- --check
+CARGO_TARGET_DIR=target cargo clippy --manifest-path fuzz/Cargo.toml --all-targets --quiet -- -D warnings
+CARGO_TARGET_DIR=target cargo build --manifest-path fuzz/Cargo.toml --bins --quiet
+target/debug/soak --inputs 2000 --seconds 60
+
 step "python environment"
 py=$(scripts/py-env.sh | tail -n 1)
 

@@ -97,6 +97,11 @@ codes! {
     ImportSource = "AIB710", Error, "Import: the template builds from a source AIB cannot build from (a VHD URL); make a managed image or gallery image version from it first.";
     ImportMissingValue = "AIB711", Error, "Import: a part of the image comes from a template parameter or variable with no value; pass it with `--parameters FILE` (ARM) or `-var`/`-var-file` (Packer).";
     ImportValueFile = "AIB712", Error, "Import: a value given with `--parameters`, `-var` or `-var-file` cannot be used (malformed, not a plain value, or naming nothing the template declares).";
+    OutsideRoot = "AIB801", Error, "A local path that resolves (links and `..` followed) outside the spec's folder and `--root`.";
+    SpecialFile = "AIB802", Error, "A local path that is a FIFO, device or socket, not a regular file or folder.";
+    TooLarge = "AIB803", Error, "A local file or folder over aibc's size limits (256 MiB a file, 1 GiB an artifact, 200,000 files a folder).";
+    DuplicateImage = "AIB804", Error, "Two images of a family have the same name (their output folders would collide).";
+    Unreadable = "AIB805", Error, "A local file or folder that cannot be read: permissions, a link loop, a name that is not UTF-8.";
 }
 
 /// One problem, located.
@@ -153,24 +158,54 @@ pub fn render(d: &Diagnostic, sources: &Sources, color: bool) -> String {
     let pad = " ".repeat(width);
     let _ = writeln!(out, "{pad}{blue}-->{reset} {path}:{line}:{col}");
     if let Some(text) = file.and_then(|f| f.line(line)) {
-        let shown: String = text.chars().map(|c| if c == '\t' { ' ' } else { c }).collect();
-        let chars = shown.chars().count() as u32;
-        let end = if d.span.end.line == line && d.span.end.col > col { d.span.end.col } else { chars + 1 };
-        let carets = (end.saturating_sub(col)).clamp(1, chars.saturating_sub(col - 1).max(1));
+        let end = if d.span.end.line == line && d.span.end.col > col { d.span.end.col } else { u32::MAX };
+        let (shown, caret_at, carets) = clip(text, col, end);
         let _ = writeln!(out, "{pad} {blue}|{reset}");
         let _ = writeln!(out, "{blue}{line} |{reset} {shown}");
         let label = d.label.as_deref().map(|l| format!(" {l}")).unwrap_or_default();
-        let _ = writeln!(
-            out,
-            "{pad} {blue}|{reset} {}{tint}{}{label}{reset}",
-            " ".repeat(col as usize - 1),
-            "^".repeat(carets as usize)
-        );
+        let _ =
+            writeln!(out, "{pad} {blue}|{reset} {}{tint}{}{label}{reset}", " ".repeat(caret_at), "^".repeat(carets));
     }
     if let Some(hint) = &d.hint {
         let _ = writeln!(out, "{pad} {blue}={reset} {bold}help{reset}: {hint}");
     }
     out
+}
+
+/// Most characters of a source line shown; a longer line (a minified JSON spec, a 50 MB
+/// line) is cut to a window around the span, marked with `…` where it was cut.
+const MAX_SHOWN: usize = 160;
+/// Characters kept before the span in a cut line.
+const CONTEXT_BEFORE: usize = 40;
+
+/// The line as shown (tabs as spaces, clipped around the span), where the caret starts in
+/// it (characters) and how many carets. `col`/`end` are 1-based; `end` is exclusive and
+/// may be `u32::MAX` for "to the end of the line".
+fn clip(text: &str, col: u32, end: u32) -> (String, usize, usize) {
+    let start = col.max(1) as usize - 1;
+    // Counting stops early: only whether the line is longer than the window matters.
+    let long = text.chars().nth(MAX_SHOWN).is_some();
+    let first = if long { start.saturating_sub(CONTEXT_BEFORE) } else { 0 };
+    let mut shown = String::new();
+    if first > 0 {
+        shown.push('…');
+    }
+    let mut taken = 0usize;
+    let mut rest = text.chars().skip(first);
+    for c in rest.by_ref().take(MAX_SHOWN) {
+        shown.push(if c == '\t' { ' ' } else { c });
+        taken += 1;
+    }
+    let cut_after = long && rest.next().is_some();
+    if cut_after {
+        shown.push('…');
+    }
+    let lead = usize::from(first > 0);
+    let caret_at = (start - first.min(start)).min(taken) + lead;
+    let visible_end = first + taken;
+    let span_end = (end as usize).saturating_sub(1).min(visible_end);
+    let carets = span_end.saturating_sub(start).max(1);
+    (shown, caret_at, carets)
 }
 
 /// The machine-readable form (`--format json`).
@@ -250,6 +285,37 @@ mod tests {
             text,
             "error[AIB003]: unknown key `vmSzie` in `build`\n --> spec.yaml:3:3\n  |\n3 |   vmSzie: big\n  |   ^^^^^^ did you mean `vmSize`?\n  = help: remove it or correct its spelling\n"
         );
+    }
+
+    #[test]
+    fn long_lines_are_clipped_around_the_span() {
+        let mut sources = Sources::default();
+        let line = format!("{}BAD{}", "a".repeat(5_000_000), "b".repeat(5_000_000));
+        let f = sources.add("spec.json".into(), line);
+        let span = Span {
+            file: f,
+            start: crate::source::Pos { line: 1, col: 5_000_001 },
+            end: crate::source::Pos { line: 1, col: 5_000_004 },
+        };
+        let d = Diagnostic::new(Code::Syntax, span, "bad");
+        let text = render(&d, &sources, false);
+        assert!(text.len() < 1_000, "{} bytes", text.len());
+        let lines: Vec<&str> = text.lines().collect();
+        let shown = lines[3].strip_prefix("1 | ").unwrap();
+        let carets = lines[4].strip_prefix("  | ").unwrap();
+        assert!(shown.starts_with('…') && shown.ends_with('…'));
+        assert_eq!(shown.chars().count(), MAX_SHOWN + 2);
+        // The carets sit under `BAD`, counted in characters.
+        let at = carets.find('^').unwrap();
+        let under: String = shown.chars().skip(at).take(3).collect();
+        assert_eq!((under.as_str(), carets.trim()), ("BAD", "^^^"));
+    }
+
+    #[test]
+    fn short_lines_and_spans_past_the_end_render_whole() {
+        assert_eq!(clip("key:\tvalue", 6, u32::MAX), ("key: value".to_string(), 5, 5));
+        assert_eq!(clip("", 1, u32::MAX), (String::new(), 0, 1));
+        assert_eq!(clip("ab", 9, 12), ("ab".to_string(), 2, 1));
     }
 
     #[test]

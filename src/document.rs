@@ -23,6 +23,8 @@ pub struct Image {
     pub index: Option<usize>,
     /// The customization library this image compiles with (set by the checker).
     pub library: crate::library::Library,
+    /// A folder named on the command line (`--root`) local paths may also resolve into.
+    pub root: Option<PathBuf>,
 }
 
 #[derive(Debug, Default)]
@@ -40,13 +42,31 @@ impl Document {
 
 /// Reads and structurally checks a spec file. I/O failure is the only `Err`.
 pub fn load_file(path: &FsPath) -> std::io::Result<Document> {
-    let bytes = std::fs::read(path)?;
+    // A FIFO or device named as the spec is refused unopened-for-blocking, and a huge file
+    // is never read: the loader would refuse it anyway (`loader::MAX_BYTES`).
+    let (_, len) = crate::fsguard::open_regular(path)?;
+    if len > loader::MAX_BYTES as u64 {
+        let mut doc = Document::default();
+        let f = doc.sources.add(path.to_path_buf(), String::new());
+        doc.diags.push(
+            Diagnostic::new(
+                Code::Syntax,
+                Span::point(f, 1, 1),
+                format!("the file is {len} bytes; specs are limited to {} bytes", loader::MAX_BYTES),
+            )
+            .with_hint("a spec is a short file; split a large family into several files"),
+        );
+        return Ok(doc);
+    }
+    let bytes = crate::fsguard::read_limited(path, loader::MAX_BYTES as u64)?;
     let text = match String::from_utf8(bytes) {
         Ok(t) => t,
         Err(e) => {
             let mut doc = Document::default();
             let valid = &e.as_bytes()[..e.utf8_error().valid_up_to()];
-            let text = String::from_utf8_lossy(valid).into_owned();
+            // Line breaks counted as the loader counts them (CRLF, LF, lone CR), so the
+            // position matches the editor's.
+            let text = String::from_utf8_lossy(valid).replace("\r\n", "\n").replace('\r', "\n");
             let line = text.matches('\n').count() as u32 + 1;
             let col = text.rsplit('\n').next().map_or(0, |l| l.chars().count()) as u32 + 1;
             let f = doc.sources.add(path.to_path_buf(), text);
@@ -112,13 +132,14 @@ pub fn load_str(path: &FsPath, text: String, format: Format) -> Document {
                     base_dir: base_dir.clone(),
                     index: Some(i),
                     library: crate::library::Library::builtin().clone(),
+                    root: None,
                 });
             }
         }
     } else {
         let spec = typed(&mut v, &root);
         let library = crate::library::Library::builtin().clone();
-        doc.images.push(Image { node: root, spec, base_dir, index: None, library });
+        doc.images.push(Image { node: root, spec, base_dir, index: None, library, root: None });
     }
     doc.diags.extend(v.diags);
     doc

@@ -5,6 +5,7 @@
 //! diagnostics) → `check` (semantic rules) → `plan` (typed resources) → `emit` (Bicep or
 //! ARM JSON).
 
+pub mod artifact;
 pub mod azure;
 pub mod check;
 pub mod commands;
@@ -15,6 +16,7 @@ pub mod docs;
 pub mod document;
 pub mod emit;
 pub mod exit;
+pub mod fsguard;
 pub mod hbs;
 pub mod import;
 pub mod library;

@@ -44,7 +44,8 @@ pub fn parse(file: u32, text: &str, format: Format) -> (Option<Node>, Vec<Diagno
             Code::Syntax,
             Span::point(file, 1, 1),
             format!("the file is {} bytes; specs are limited to {MAX_BYTES} bytes", text.len()),
-        );
+        )
+        .with_hint("a spec is a short file; split a large family into several files");
         return (None, vec![d]);
     }
     let root = b.document(text);
@@ -86,8 +87,8 @@ impl Builder {
         }
     }
 
-    fn error(&mut self, span: Span, code: Code, msg: String) {
-        self.diags.push(Diagnostic::new(code, span, msg));
+    fn error(&mut self, span: Span, code: Code, msg: String, hint: &str) {
+        self.diags.push(Diagnostic::new(code, span, msg).with_hint(hint));
     }
 
     fn document(&mut self, text: &str) -> Option<Node> {
@@ -122,6 +123,7 @@ impl Builder {
                             span,
                             Code::Syntax,
                             "a spec file holds one YAML document; found a second one (`---`)".into(),
+                            "remove the `---` line and what follows, or put several images in one family (`images:`)",
                         );
                         return None;
                     }
@@ -132,13 +134,23 @@ impl Builder {
                         let n = n.clone();
                         self.nodes += count(&n);
                         if self.nodes > MAX_NODES {
-                            self.error(span, Code::Syntax, format!("aliases expand to more than {MAX_NODES} values"));
+                            self.error(
+                                span,
+                                Code::Syntax,
+                                format!("aliases expand to more than {MAX_NODES} values"),
+                                "write the values out, or share them with a family's `defaults:` instead of nested aliases",
+                            );
                             return None;
                         }
                         Some(Node { span, ..n })
                     }
                     None => {
-                        self.error(span, Code::Syntax, "this alias names no anchor defined before it".into());
+                        self.error(
+                            span,
+                            Code::Syntax,
+                            "this alias names no anchor defined before it".into(),
+                            "define the anchor (`&name`) on a value above this `*name`, or check its spelling",
+                        );
                         return None;
                     }
                 },
@@ -153,6 +165,7 @@ impl Builder {
                                     "YAML tags such as `{}{}` are not supported here; remove the tag",
                                     t.handle, t.suffix
                                 ),
+                                "specs are plain YAML: write the value itself (quote it to force a string)",
                             );
                             Node::new(Kind::Scalar(Scalar::Str(value.to_string())), span)
                         }
@@ -166,7 +179,12 @@ impl Builder {
                 }
                 Event::SequenceStart(anchor, _) => {
                     if stack.len() >= MAX_DEPTH {
-                        self.error(span, Code::Syntax, format!("values nest deeper than {MAX_DEPTH} levels"));
+                        self.error(
+                            span,
+                            Code::Syntax,
+                            format!("values nest deeper than {MAX_DEPTH} levels"),
+                            "no part of a spec nests this deep; look for a runaway indentation or bracket",
+                        );
                         return None;
                     }
                     stack.push(Frame::Seq { items: Vec::new(), span, anchor });
@@ -174,7 +192,12 @@ impl Builder {
                 }
                 Event::MappingStart(anchor, _) => {
                     if stack.len() >= MAX_DEPTH {
-                        self.error(span, Code::Syntax, format!("values nest deeper than {MAX_DEPTH} levels"));
+                        self.error(
+                            span,
+                            Code::Syntax,
+                            format!("values nest deeper than {MAX_DEPTH} levels"),
+                            "no part of a spec nests this deep; look for a runaway indentation or bracket",
+                        );
                         return None;
                     }
                     stack.push(Frame::Map {
@@ -221,7 +244,12 @@ impl Builder {
             let Some(node) = done else { continue };
             self.nodes += 1;
             if self.nodes > MAX_NODES {
-                self.error(node.span, Code::Syntax, format!("the document holds more than {MAX_NODES} values"));
+                self.error(
+                    node.span,
+                    Code::Syntax,
+                    format!("the document holds more than {MAX_NODES} values"),
+                    "a spec is a short file; split a large family into several files",
+                );
                 return None;
             }
             match stack.last_mut() {
@@ -239,6 +267,7 @@ impl Builder {
                                     span,
                                     Code::Syntax,
                                     "mapping keys must be plain strings, not lists or mappings".into(),
+                                    "write the key as a plain word followed by `:`",
                                 );
                                 String::new()
                             }
@@ -251,11 +280,14 @@ impl Builder {
                                 Kind::Map(_) => merges.push(node),
                                 Kind::Seq(items) => merges.extend(items),
                                 _ => {
-                                    self.diags.push(Diagnostic::new(
-                                        Code::Syntax,
-                                        node.span,
-                                        "a `<<` merge key takes a mapping (or a list of mappings)",
-                                    ));
+                                    self.diags.push(
+                                        Diagnostic::new(
+                                            Code::Syntax,
+                                            node.span,
+                                            "a `<<` merge key takes a mapping (or a list of mappings)",
+                                        )
+                                        .with_hint("write `<<: *anchor` where the anchor names a mapping"),
+                                    );
                                 }
                             }
                         } else if let Some(&first_line) = seen.get(&key) {
@@ -280,6 +312,7 @@ impl Builder {
                 Span::point(self.file, 1, 1),
                 Code::Syntax,
                 "the file is empty; a spec needs at least `name`, `os`, `source` and `distribute`".into(),
+                "start from an example: `examples/ubuntu-2404-apt/image.yaml`",
             );
         }
         root

@@ -41,6 +41,9 @@ enum Command {
         /// A folder of customization library entries that add to or replace the built-in ones.
         #[arg(long, value_name = "DIR")]
         library: Option<PathBuf>,
+        /// A folder the spec's local files may come from besides the spec's own folder.
+        #[arg(long, value_name = "DIR")]
+        root: Option<PathBuf>,
     },
     /// Compile a spec to Bicep (main.bicep, modules/, main.bicepparam) or ARM JSON.
     ///
@@ -58,6 +61,9 @@ enum Command {
         /// A folder of customization library entries that add to or replace the built-in ones.
         #[arg(long, value_name = "DIR")]
         library: Option<PathBuf>,
+        /// A folder the spec's local files may come from besides the spec's own folder.
+        #[arg(long, value_name = "DIR")]
+        root: Option<PathBuf>,
     },
     /// Deploy a spec: resource group, identity and roles, artifact storage with the local
     /// files uploaded, gallery and image definition, then the image template.
@@ -176,10 +182,12 @@ fn main() -> ExitCode {
         }
     };
     let code = match cli.command {
-        Command::Validate { spec, format, strict, library } => {
-            validate(&spec, format, strict, &compiler::Options { library })
+        Command::Validate { spec, format, strict, library, root } => {
+            validate(&spec, format, strict, &compiler::Options { library, root })
         }
-        Command::Compile { spec, format, out, library } => compile(&spec, format, &out, &compiler::Options { library }),
+        Command::Compile { spec, format, out, library, root } => {
+            compile(&spec, format, &out, &compiler::Options { library, root })
+        }
         Command::Deploy(args) => aibc::commands::deploy::run(args),
         Command::Clean(args) => aibc::commands::deploy::clean(args),
         Command::Run(args) => aibc::commands::run::run(args),
@@ -280,15 +288,21 @@ fn compile(spec: &Path, target: Target, out: &Path, options: &compiler::Options)
             return exit::FAILURE;
         }
     };
-    for c in &compiled {
-        let dir = match &c.folder {
+    let dirs: Vec<PathBuf> = compiled
+        .iter()
+        .map(|c| match &c.folder {
             Some(f) => out.join(f),
             None => out.to_path_buf(),
-        };
-        if let Err(e) = aibc::output::write(&dir, &c.files) {
-            eprintln!("error: cannot write {}: {e}", dir.display());
-            return exit::FAILURE;
-        }
+        })
+        .collect();
+    // All images or none: a failed write leaves the previous output whole (src/output.rs).
+    let outputs: Vec<(PathBuf, &[aibc::emit::File])> =
+        dirs.iter().zip(&compiled).map(|(d, c)| (d.clone(), c.files.as_slice())).collect();
+    if let Err(e) = aibc::output::write_all(&outputs) {
+        eprintln!("error: cannot write {e}");
+        return exit::FAILURE;
+    }
+    for (c, dir) in compiled.iter().zip(&dirs) {
         let names: Vec<&str> = c.files.iter().map(|f| f.path.as_str()).collect();
         eprintln!(
             "{}: wrote {} ({}); image template {}-{}",
@@ -310,7 +324,15 @@ fn customizations(command: CustomizationsCommand, folder: Option<&Path>) -> i32 
             return exit::FAILURE;
         }
         let mut sources = aibc::source::Sources::default();
-        let (lib, diags) = library.with_folder(dir, &mut sources);
+        let (lib, diags) = match library.with_folder(dir, &mut sources) {
+            Ok(loaded) => loaded,
+            Err((rel, refusal)) => {
+                let shown = format!("{}/{rel}", dir.display());
+                let (message, hint) = refusal.explain(&shown, &aibc::fsguard::Roots::new(dir, None));
+                eprintln!("error[{}]: {message}\n  = help: {hint}", refusal.code().id());
+                return exit::INVALID_SPEC;
+            }
+        };
         for d in &diags {
             eprintln!("{}", diagnostic::render(d, &sources, false));
         }

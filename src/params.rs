@@ -11,6 +11,18 @@ pub enum Part {
 
 const OPEN: &str = "${params.";
 
+/// The string as fixed text (for places that cannot take a parameter, such as Bicep
+/// `metadata`): `$${` becomes `${` as everywhere else, and a reference stays as written.
+pub fn literal(s: &str) -> String {
+    split(s)
+        .into_iter()
+        .map(|p| match p {
+            Part::Lit(l) => l,
+            Part::Param(n) => format!("{OPEN}{n}}}"),
+        })
+        .collect()
+}
+
 /// Splits a string into literal text and parameter references. `$${` escapes a literal
 /// `${`. A malformed reference (no closing brace, bad name) is kept as literal text and
 /// reported by `bad_references`.
@@ -101,6 +113,7 @@ mod tests {
             vec![Part::Lit("img-".into()), Part::Param("env".into()), Part::Lit("-web".into())]
         );
         assert_eq!(split("$${params.x}"), vec![Part::Lit("${params.x}".into())]);
+        assert_eq!(literal("a $${b} ${params.c} $${params.d}"), "a ${b} ${params.c} ${params.d}");
         assert_eq!(split("${HOME}"), vec![Part::Lit("${HOME}".into())]);
     }
 

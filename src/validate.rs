@@ -131,19 +131,25 @@ impl<'s> Validator<'s> {
         }
         let len = s.chars().count() as u64;
         if let Some(min) = schema.get("minLength").and_then(Value::as_u64).filter(|m| len < *m) {
-            self.report(Diagnostic::new(
-                Code::OutOfRange,
-                node.span,
-                format!("`{}` must be at least {min} characters long", at.path.dotted()),
-            ));
+            self.report(
+                Diagnostic::new(
+                    Code::OutOfRange,
+                    node.span,
+                    format!("`{}` must be at least {min} characters long", at.path.dotted()),
+                )
+                .with_hint(format!("give `{}` {min} or more characters", at.path.dotted())),
+            );
             return None;
         }
         if let Some(max) = schema.get("maxLength").and_then(Value::as_u64).filter(|m| len > *m) {
-            self.report(Diagnostic::new(
-                Code::OutOfRange,
-                node.span,
-                format!("`{}` must be at most {max} characters long", at.path.dotted()),
-            ));
+            self.report(
+                Diagnostic::new(
+                    Code::OutOfRange,
+                    node.span,
+                    format!("`{}` must be at most {max} characters long", at.path.dotted()),
+                )
+                .with_hint(format!("shorten `{}` to {max} characters or fewer", at.path.dotted())),
+            );
             return None;
         }
         Some(value)
@@ -315,9 +321,10 @@ impl<'s> Validator<'s> {
                     },
                 )
                 .with_label(format!("add `{req}` here"));
-                if let Some(desc) = desc {
-                    d = d.with_hint(format!("`{req}`: {}", first_sentence(desc)));
-                }
+                d = d.with_hint(match desc {
+                    Some(desc) => format!("`{req}`: {}", first_sentence(desc)),
+                    None => format!("add `{req}:` with a value (`aibc schema` describes every key)"),
+                });
                 self.report(d);
             }
         }
@@ -582,6 +589,24 @@ fn wrong_type(node: &Node, types: &[&str], at: &At) -> Diagnostic {
         format!("`{}` must be {want}, not {}", at.path.dotted(), node.kind_name()),
     )
     .with_label(format!("expected {want}"))
+    .with_hint(type_hint(types, node))
+}
+
+/// How to write a value of the wanted JSON Schema `types` in YAML, for the value found.
+fn type_hint(types: &[&str], node: &Node) -> String {
+    let quoted = matches!(node.kind, Kind::Scalar(_));
+    let types: Vec<&str> = types.iter().copied().filter(|t| *t != "null").collect();
+    match types.as_slice() {
+        ["boolean"] if quoted => "write `true` or `false` without quotes".to_string(),
+        ["boolean"] => "write `true` or `false`".to_string(),
+        ["integer"] | ["number"] if quoted => "write the number without quotes".to_string(),
+        ["integer"] | ["number"] => "write a number, such as `120`".to_string(),
+        ["string"] if quoted => "put the value in quotes to make it a string".to_string(),
+        ["string"] => "give one value on the same line as the key (quote it if it has `:` or `#`)".to_string(),
+        ["array"] => "write a list: one `- item` line per entry, indented under the key".to_string(),
+        ["object"] => "write a mapping: `key: value` lines indented under this one".to_string(),
+        _ => "see `aibc schema` for the shape this key takes".to_string(),
+    }
 }
 
 fn unknown_key(key: &str, span: Span, path: &Path, known: &[&str]) -> Diagnostic {

@@ -184,6 +184,11 @@ fn every_bad_spec_reports_exactly_its_expected_diagnostics() {
             }
         }
 
+        // Every diagnostic says how to fix it.
+        for d in doc.diags.iter().filter(|d| d.hint.as_deref().is_none_or(str::is_empty)) {
+            problems.push(format!("{name}: {} has no hint", entry(d.code.id(), d.span.start.line, d.span.start.col)));
+        }
+
         // A case that expects an error must fail validation.
         if want.iter().any(|w| severity_of(w.split(' ').next().unwrap()) == Severity::Error) && !doc.has_errors() {
             problems.push(format!("{name}: expected at least one error, aibc reported none"));

@@ -72,7 +72,17 @@ fn a_spec_written_elsewhere_finds_the_templates_local_files() {
     let o = aibc(&["import", "packer", "tests/import/packer/split-windows", "-o", spec.to_str().unwrap()], repo());
     assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
     // Compiled from another directory: the scripts are found relative to the spec.
+    // Files beside the template are outside the spec's folder: `--root` names their folder.
+    let stderr = text(&o.stderr);
+    assert!(stderr.contains("--root tests/import/packer/split-windows"), "{stderr}");
+    let root = repo().join("tests/import/packer/split-windows");
     let c = aibc(&["compile", spec.to_str().unwrap(), "--format", "arm", "--out", "arm"], &t.0);
+    assert_eq!(c.status.code(), Some(2), "without --root: {}", text(&c.stderr));
+    assert!(text(&c.stderr).contains("error[AIB801]"));
+    let c = aibc(
+        &["compile", spec.to_str().unwrap(), "--format", "arm", "--out", "arm", "--root", root.to_str().unwrap()],
+        &t.0,
+    );
     assert_eq!(c.status.code(), Some(0), "{}", text(&c.stderr));
     let arm = std::fs::read_to_string(t.0.join("arm/azuredeploy.json")).unwrap();
     assert!(arm.contains("iis.ps1") && arm.contains("app-pool.ps1"));

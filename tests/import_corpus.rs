@@ -141,7 +141,10 @@ fn run(case: &Case, bless: bool) -> (Vec<String>, Vec<String>) {
     if todos != gaps {
         problems.push(format!("{gaps} gaps but {todos} TODO comments"));
     }
-    let doc = import::check_spec(&imported, &spec_path);
+    // The scripts stay beside the template, outside the expected spec's folder: the template's
+    // folder is the `--root` the import names (ADR 16).
+    let template_dir = if case.path.is_dir() { case.path.clone() } else { case.path.parent().unwrap().to_path_buf() };
+    let doc = import::check_spec_in(&imported, &spec_path, Some(&template_dir));
     for d in &doc.diags {
         match d.severity {
             Severity::Warning => lines.push(format!("spec {} {}:{}", d.code.id(), d.span.start.line, d.span.start.col)),

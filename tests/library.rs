@@ -254,7 +254,7 @@ fn a_team_library_overrides_builtin_entries_and_its_errors_are_located() {
         "name: t\nos: windows\nsource: {platform: 'MicrosoftWindowsServer:WindowsServer:2022-datacenter-azure-edition:latest'}\ncustomize:\n  - use: time-zone\ndistribute: [{vhd: {}}]\n",
     )
     .unwrap();
-    let options = aibc::compiler::Options { library: Some(lib.clone()) };
+    let options = aibc::compiler::Options { library: Some(lib.clone()), root: None };
     let doc = aibc::compiler::check_file_with(&spec, &options).unwrap();
     let located: Vec<(String, u32, u32, &str)> = doc
         .diags
@@ -325,7 +325,8 @@ fn a_single_backslash_before_a_placeholder_is_reported_where_it_is() {
     .unwrap();
     let spec = dir.join("image.yaml");
     std::fs::write(&spec, "name: t\nos: windows\nsource: {platform: 'a:b:c'}\ndistribute: [{vhd: {}}]\n").unwrap();
-    let doc = aibc::compiler::check_file_with(&spec, &aibc::compiler::Options { library: Some(lib) }).unwrap();
+    let doc =
+        aibc::compiler::check_file_with(&spec, &aibc::compiler::Options { library: Some(lib), root: None }).unwrap();
     let codes: Vec<(u32, u32, &str)> =
         doc.diags.iter().map(|d| (d.span.start.line, d.span.start.col, d.code.id())).collect();
     assert_eq!(codes, vec![(10, 18, "AIB607")]);

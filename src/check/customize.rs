@@ -181,24 +181,11 @@ fn local_or_remote_to(
         cx.at_key(Code::Sha256, sha_at, "local files are hashed by aibc; `sha256` is for remote URLs")
             .hint("remove `sha256`");
     }
-    let path = cx.base_dir.join(value);
-    if path.is_dir() {
-        match zip_to {
-            Some(dest) if dest.to_ascii_lowercase().ends_with(".zip") => {}
-            Some(_) => {
-                cx.at(Code::MissingFile, at, format!("`{value}` is a folder: it is uploaded as one zip file")).hint(
-                    "give a `destination` ending in `.zip` (and unpack it in a later step, or use `install-artifact`)",
-                );
-            }
-            None => {
-                cx.at(Code::MissingFile, at, format!("`{value}` is a folder, not a file"))
-                    .hint("a script must be a single file");
-            }
-        }
-    } else if !path.is_file() {
-        cx.at(Code::MissingFile, at, format!("`{value}` does not exist"))
-            .hint(format!("paths are relative to the spec's folder (looked for {})", path.display()));
-    }
+    let want = match zip_to {
+        Some(dest) => super::paths::Want::FileOrFolderTo(dest),
+        None => super::paths::Want::File,
+    };
+    super::paths::check_local(cx, at, value, want);
 }
 
 pub fn duration_ok(t: &str) -> bool {

@@ -77,11 +77,7 @@ pub fn check(cx: &mut Context) {
             }
             if p.kind == ParamKind::File {
                 let rel = value.as_str().unwrap_or_default();
-                let path = cx.base_dir.join(rel);
-                if !path.is_file() {
-                    cx.at(Code::MissingFile, &vat, format!("`{rel}` does not exist"))
-                        .hint(format!("paths are relative to the spec's folder (looked for {})", path.display()));
-                }
+                super::paths::check_local(cx, &vat, rel, super::paths::Want::File);
             }
             if p.secret {
                 let uri = value.as_str().unwrap_or_default();

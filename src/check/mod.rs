@@ -9,6 +9,7 @@ mod distribute;
 mod library;
 pub mod names;
 mod parameters;
+mod paths;
 mod source;
 
 use std::path::Path as FsPath;
@@ -23,6 +24,8 @@ pub struct Context<'a> {
     pub library: &'a crate::library::Library,
     pub node: &'a Node,
     pub base_dir: &'a FsPath,
+    /// Where local paths may resolve to (the spec's folder, `--root`).
+    pub roots: &'a crate::fsguard::Roots,
     pub diags: Vec<Diagnostic>,
 }
 
@@ -64,8 +67,15 @@ pub fn check(image: &Image) -> Vec<Diagnostic> {
     let Some(spec) = &image.spec else {
         return Vec::new();
     };
-    let mut cx =
-        Context { spec, library: &image.library, node: &image.node, base_dir: &image.base_dir, diags: Vec::new() };
+    let roots = crate::fsguard::Roots::new(&image.base_dir, image.root.as_deref());
+    let mut cx = Context {
+        spec,
+        library: &image.library,
+        node: &image.node,
+        base_dir: &image.base_dir,
+        roots: &roots,
+        diags: Vec::new(),
+    };
     parameters::check(&mut cx);
     names::check(&mut cx);
     source::check(&mut cx);

@@ -63,7 +63,7 @@ pub struct CleanArgs {
 }
 
 pub fn run(args: DeployArgs) -> i32 {
-    let images = match super::load(&args.spec, args.azure.library.as_deref(), &args.azure.images) {
+    let images = match super::load(&args.spec, &args.azure, &args.azure.images) {
         Ok(i) => i,
         Err(code) => return code,
     };

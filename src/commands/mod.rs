@@ -45,6 +45,9 @@ pub struct AzureArgs {
     /// A folder of customization library entries that add to or replace the built-in ones.
     #[arg(long, value_name = "DIR")]
     pub library: Option<PathBuf>,
+    /// A folder the spec's local files may come from besides the spec's own folder.
+    #[arg(long, value_name = "DIR")]
+    pub root: Option<PathBuf>,
     /// Log every HTTP request (method, URL, status, request id) to standard error, redacted.
     #[arg(long, short)]
     pub verbose: bool,
@@ -109,8 +112,8 @@ pub struct Loaded {
 }
 
 /// Loads, checks and compiles the spec; prints diagnostics; keeps the images asked for.
-pub fn load(spec_path: &Path, library: Option<&Path>, only: &[String]) -> Result<Vec<Loaded>, i32> {
-    let options = compiler::Options { library: library.map(Path::to_path_buf) };
+pub fn load(spec_path: &Path, azure: &AzureArgs, only: &[String]) -> Result<Vec<Loaded>, i32> {
+    let options = compiler::Options { library: azure.library.clone(), root: azure.root.clone() };
     let doc = compiler::check_file_with(spec_path, &options).map_err(|e| {
         eprintln!("error: cannot read {}: {e}", spec_path.display());
         exit::FAILURE
@@ -151,7 +154,7 @@ pub fn for_each_image(
     on_interrupt: &str,
     step: impl for<'a> Fn(&'a Session, &'a Loaded) -> Step<'a>,
 ) -> i32 {
-    let images = match load(spec, azure.library.as_deref(), &azure.images) {
+    let images = match load(spec, azure, &azure.images) {
         Ok(i) => i,
         Err(code) => return code,
     };

@@ -116,7 +116,7 @@ async fn open(which: &Which, images: &[Loaded]) -> Result<(Session, Vec<Target>)
 
 fn images_of(which: &Which) -> Result<Vec<Loaded>, i32> {
     match &which.spec {
-        Some(spec) => super::load(spec, which.azure.library.as_deref(), &which.azure.images),
+        Some(spec) => super::load(spec, &which.azure, &which.azure.images),
         None => Ok(Vec::new()),
     }
 }

@@ -164,7 +164,7 @@ pub fn default_size(spec: &ImageSpec) -> &'static str {
 }
 
 pub fn run(args: SmokeArgs) -> i32 {
-    let images = match super::load(&args.spec, args.azure.library.as_deref(), &args.azure.images) {
+    let images = match super::load(&args.spec, &args.azure, &args.azure.images) {
         Ok(i) => i,
         Err(code) => return code,
     };

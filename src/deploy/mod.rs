@@ -470,8 +470,8 @@ async fn upload_artifacts(
 }
 
 fn artifact_bytes(a: &Artifact) -> Result<Vec<u8>> {
-    let read = if a.folder { crate::plan::zip::zip_folder(&a.local) } else { std::fs::read(&a.local) };
-    read.map_err(|e| Error::Local(format!("cannot read {}: {e}", a.local.display())))
+    // Streamed through fsguard: a regular file (or a folder's files) within the size limits.
+    crate::artifact::bytes(&a.local).map_err(Error::Local)
 }
 
 fn hex_sha256(bytes: &[u8]) -> String {

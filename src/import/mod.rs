@@ -237,9 +237,20 @@ impl Imported {
 
 /// Loads and checks the imported spec as if read from `spec_path`.
 pub fn check_spec(imported: &Imported, spec_path: &Path) -> Document {
+    check_spec_in(imported, spec_path, None)
+}
+
+/// As `check_spec`, with `root` as a folder its local files may also come from (`--root`).
+pub fn check_spec_in(imported: &Imported, spec_path: &Path, root: Option<&Path>) -> Document {
     let mut doc = document::load_str(spec_path, imported.yaml.clone(), Format::Yaml);
-    compiler::check(&mut doc);
+    compiler::check_with(&mut doc, &compiler::Options { library: None, root: root.map(Path::to_path_buf) });
     doc
+}
+
+/// The folder the template's own local files are in: the user named it on the command line,
+/// so a spec written elsewhere may read from it, given as `--root` (ADR 16).
+fn template_folder(path: &Path) -> PathBuf {
+    if path.is_dir() { path.to_path_buf() } else { path.parent().map(Path::to_path_buf).unwrap_or_default() }
 }
 
 /// Compiles the checked spec to ARM and compares its image template with the original.
@@ -307,7 +318,16 @@ pub fn run(args: &Args) -> i32 {
         }
     }
     let n = imported.findings.len();
-    let doc = check_spec(&imported, &spec_path);
+    let root = template_folder(&args.path);
+    let doc = check_spec_in(&imported, &spec_path, Some(&root));
+    if check_spec(&imported, &spec_path).diags.iter().any(|d| d.code == crate::diagnostic::Code::OutsideRoot) {
+        let shown = if root.as_os_str().is_empty() { Path::new(".") } else { root.as_path() };
+        eprintln!(
+            "note: the spec names files beside the template, outside its own folder: validate, compile and \
+             deploy it with `--root {}`",
+            shown.display()
+        );
+    }
     for d in &doc.diags {
         eprintln!("{}", crate::diagnostic::render(d, &doc.sources, color));
     }

@@ -16,6 +16,7 @@ pub use expand::{Expanded, expand};
 pub use manifest::{Manifest, ManifestParam, ParamKind};
 
 use crate::diagnostic::Diagnostic;
+use crate::fsguard::{self, Refusal, Roots};
 use crate::loader::{self, Format};
 use crate::node::Path as NodePath;
 use crate::source::Sources;
@@ -114,15 +115,32 @@ impl Library {
         (sources, diags)
     }
 
-    /// This library with the entries of `dir` added, replacing same-named ones.
-    pub fn with_folder(&self, dir: &Path, sources: &mut Sources) -> (Library, Vec<Diagnostic>) {
-        let mut files = Vec::new();
-        collect(dir, dir, &mut files);
+    /// This library with the entries of `dir` added, replacing same-named ones. Links in
+    /// the folder may lead anywhere under `dir` itself; see [`Library::with_folder_in`].
+    pub fn with_folder(&self, dir: &Path, sources: &mut Sources) -> Result<(Library, Vec<Diagnostic>), FolderRefusal> {
+        let mut roots = Roots::default();
+        roots.add(dir);
+        let real =
+            std::fs::canonicalize(dir).map_err(|e| (String::new(), Refusal::Unreadable { reason: e.to_string() }))?;
+        self.with_folder_in(dir, &real, &roots, sources)
+    }
+
+    /// This library with the entries of `dir` (resolved: `real`) added. Every file is listed
+    /// through `fsguard` first: links must stay under `roots`, special files are refused
+    /// unopened, and sizes are bounded (`fsguard::Limits::LIBRARY`).
+    pub fn with_folder_in(
+        &self,
+        dir: &Path,
+        real: &Path,
+        roots: &Roots,
+        sources: &mut Sources,
+    ) -> Result<(Library, Vec<Diagnostic>), FolderRefusal> {
+        let files = collect(real, roots)?;
         let (extra, diags) = load_files(files.into_iter(), Origin::Folder(dir.to_path_buf()), dir, sources, true);
         let mut lib = self.clone();
         lib.entries.extend(extra.entries);
         lib.shared.extend(extra.shared);
-        (lib, diags)
+        Ok((lib, diags))
     }
 
     pub fn get(&self, name: &str) -> Option<&Entry> {
@@ -145,18 +163,22 @@ impl Library {
     }
 }
 
-fn collect(root: &Path, dir: &Path, out: &mut Vec<(String, String)>) {
-    let Ok(entries) = std::fs::read_dir(dir) else { return };
-    let mut paths: Vec<PathBuf> = entries.flatten().map(|e| e.path()).collect();
-    paths.sort();
-    for p in paths {
-        if p.is_dir() {
-            collect(root, &p, out);
-        } else if let Ok(text) = std::fs::read_to_string(&p) {
-            let rel = p.strip_prefix(root).unwrap_or(&p).to_string_lossy().replace('\\', "/");
-            out.push((rel, text));
+/// Where in a library folder (`entry/file`) a file was refused, and why.
+pub type FolderRefusal = (String, Refusal);
+
+/// The text files of a library folder. A file that is not UTF-8 is not a manifest or a
+/// script and is left out, as before.
+fn collect(real: &Path, roots: &Roots) -> Result<Vec<(String, String)>, FolderRefusal> {
+    let listed = fsguard::walk(roots, real, fsguard::Limits::LIBRARY)?;
+    let mut out = Vec::new();
+    for f in listed {
+        let bytes = fsguard::read_limited(&f.real, fsguard::MAX_LIBRARY_FILE_BYTES)
+            .map_err(|e| (f.rel.clone(), Refusal::Unreadable { reason: e.to_string() }))?;
+        if let Ok(text) = String::from_utf8(bytes) {
+            out.push((f.rel, text));
         }
     }
+    Ok(out)
 }
 
 /// Groups `name/file` paths into entries and checks each manifest.

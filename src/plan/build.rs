@@ -4,8 +4,6 @@
 use std::collections::BTreeMap;
 use std::path::Path as FsPath;
 
-use sha2::{Digest as _, Sha256};
-
 use super::digest::Digest;
 use super::expr::from_spec_string;
 use super::{Artifact, Expr, Module, Output, Param, ParamType, Plan, Prop, Resource, RgScope, Role, api};
@@ -90,7 +88,8 @@ pub fn build(spec: &ImageSpec, base_dir: &FsPath, spec_file: &str, library: &Lib
         });
     }
 
-    let description = spec.description.clone().unwrap_or_else(|| {
+    // Metadata is fixed text: `$${` unescaped as in every other string, a reference kept as written.
+    let description = spec.description.as_deref().map(crate::params::literal).unwrap_or_else(|| {
         format!("Azure Image Builder infrastructure for the {} image `{}`.", spec.os.azure_name(), spec.name)
     });
     let vars = if spec.tags.is_empty() { Vec::new() } else { vec![("tags".to_string(), tags_expr(&spec.tags))] };
@@ -429,11 +428,9 @@ impl Builder<'_> {
         }
         for p in paths {
             let local = base_dir.join(&p);
-            // A folder travels as one deterministic zip (AIB's File customizer copies files).
-            let folder = local.is_dir();
-            let bytes = if folder { super::zip::zip_folder(&local) } else { std::fs::read(&local) }
-                .map_err(|e| format!("cannot read {}: {e}", local.display()))?;
-            let sha = hex(&Sha256::digest(&bytes));
+            // A folder travels as one deterministic zip (AIB's File customizer copies files),
+            // hashed as it streams (src/artifact).
+            let crate::artifact::Digest { sha256: sha, size, folder } = crate::artifact::digest(&local)?;
             let mut file_name = FsPath::new(p.trim_end_matches(['/', '\\']))
                 .file_name()
                 .and_then(|f| f.to_str())
@@ -445,7 +442,7 @@ impl Builder<'_> {
             // Content-addressed: a changed file gets a new blob, so a template that pins
             // the old checksum never sees the new content, and unchanged files upload once.
             let blob = format!("{}/{}/{}", self.spec.name, &sha[..12], file_name);
-            self.artifacts.push(Artifact { spec_path: p, local, blob, sha256: sha, size: bytes.len() as u64, folder });
+            self.artifacts.push(Artifact { spec_path: p, local, blob, sha256: sha, size, folder });
         }
         Ok(())
     }
@@ -637,7 +634,7 @@ impl Builder<'_> {
             m.param(principal_param(), Expr::output("identity", PRINCIPAL));
             let mut gprops = Vec::new();
             if let Some(d) = &g.description {
-                gprops.push(("description", Expr::str(d)));
+                gprops.push(("description", from_spec_string(d)));
             }
             let mut r = self.tracked(resource(
                 "gallery",
@@ -744,7 +741,7 @@ impl Builder<'_> {
         let spec = self.spec;
         let mut props: Vec<(&str, Expr)> = Vec::new();
         if let Some(d) = &spec.description {
-            props.push(("description", Expr::str(d)));
+            props.push(("description", from_spec_string(d)));
         }
         props.push(("osType", Expr::str(spec.os.azure_name())));
         props.push(("osState", Expr::str(img.os_state.unwrap_or(OsState::Generalized).azure_name())));

@@ -10,7 +10,6 @@ mod build;
 mod digest;
 mod expr;
 mod roles;
-pub mod zip;
 
 pub use build::{build, default_run_output_name, deploy_time_scheme};
 pub use expr::{Expr, Prop};
@@ -181,7 +180,7 @@ pub struct Artifact {
     pub blob: String,
     pub sha256: String,
     pub size: u64,
-    /// A folder, uploaded as `zip::zip_folder` of it (the bytes `sha256` is of).
+    /// A folder, uploaded as `artifact::zip` of it (the bytes `sha256` is of).
     pub folder: bool,
 }
 

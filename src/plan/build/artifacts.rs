@@ -1,0 +1,151 @@
+//! The build's local files and the private storage they are uploaded to.
+
+use super::access::{assignment, principal_param};
+use super::steps::{step_file, validation_file};
+use super::*;
+
+impl Builder<'_> {
+    pub(super) fn collect_artifacts(&mut self, base_dir: &FsPath) -> Result<(), String> {
+        let mut paths: Vec<String> = Vec::new();
+        let mut add = |p: &str| {
+            if !p.contains("://") && !paths.iter().any(|x| x == p) {
+                paths.push(p.to_string());
+            }
+        };
+        let steps = self
+            .steps
+            .iter()
+            .map(|(_, s)| step_file(s))
+            .chain(self.spec.validate.iter().flat_map(|v| v.steps.iter().map(validation_file)));
+        for f in steps.flatten() {
+            add(f);
+        }
+        for p in paths {
+            let local = base_dir.join(&p);
+            // A folder travels as one deterministic zip (AIB's File customizer copies files).
+            let folder = local.is_dir();
+            let bytes = if folder { crate::plan::zip::zip_folder(&local) } else { std::fs::read(&local) }
+                .map_err(|e| format!("cannot read {}: {e}", local.display()))?;
+            let sha = hex(&Sha256::digest(&bytes));
+            let mut file_name = FsPath::new(p.trim_end_matches(['/', '\\']))
+                .file_name()
+                .and_then(|f| f.to_str())
+                .unwrap_or("artifact")
+                .to_string();
+            if folder {
+                file_name.push_str(".zip");
+            }
+            // Content-addressed: a changed file gets a new blob, so a template that pins
+            // the old checksum never sees the new content, and unchanged files upload once.
+            let blob = format!("{}/{}/{}", self.spec.name, &sha[..12], file_name);
+            self.artifacts.push(Artifact { spec_path: p, local, blob, sha256: sha, size: bytes.len() as u64, folder });
+        }
+        Ok(())
+    }
+
+    /// The artifact storage module; returns main's expression for the container URL.
+    pub(super) fn artifacts_module(&mut self) -> Option<Expr> {
+        if self.artifacts.is_empty() && self.spec.storage.is_none() {
+            return None;
+        }
+        let storage = self.spec.storage.clone().unwrap_or_default();
+        let image = self.name().to_string();
+        let container = storage.container.clone().unwrap_or_else(|| "artifacts".into());
+        let mut m = module(
+            "artifacts",
+            "artifacts",
+            &image,
+            if storage.existing.is_some() {
+                "The existing storage account for the build's scripts and files. AIB reads one container through its identity."
+            } else {
+                "Private storage for the build's scripts and files: no anonymous access, no shared keys, TLS 1.2, https only. AIB reads one container through its identity."
+            },
+        );
+        let sa = "storageAccount";
+        if let Some(id) = &storage.existing {
+            m.scope = scope_of(id);
+            let name = names_of(id).pop().unwrap_or_default();
+            m.push(existing(sa, "Microsoft.Storage/storageAccounts", api::STORAGE, &name));
+            m.push(
+                existing("blobService", "Microsoft.Storage/storageAccounts/blobServices", api::STORAGE, "default")
+                    .parent(sa),
+            );
+        } else {
+            let account = match &storage.account {
+                Some(a) => from_spec_string(a),
+                // Storage account names are global; a hash of the group and image keeps
+                // them unique and stable across redeploys.
+                None => Expr::interp(vec![
+                    Expr::str("st"),
+                    Expr::call("uniqueString", vec![Expr::rg_id(), Expr::str(&image)]),
+                ]),
+            };
+            m.param(
+                Param::new(
+                    "accountName",
+                    ParamType::String,
+                    "Required. Name of the storage account (3-24 lowercase letters and digits).",
+                )
+                .length(3, 24),
+                account,
+            );
+            self.located(&mut m);
+            let r = resource(sa, "Microsoft.Storage/storageAccounts", api::STORAGE, Expr::param("accountName"));
+            let r = self
+                .tracked(r)
+                .with("sku", Expr::obj(vec![("name", Expr::str("Standard_LRS"))]))
+                .with("kind", Expr::str("StorageV2"))
+                .with(
+                    "properties",
+                    Expr::obj(vec![
+                        ("accessTier", Expr::str("Hot")),
+                        ("allowBlobPublicAccess", Expr::Bool(false)),
+                        ("allowCrossTenantReplication", Expr::Bool(false)),
+                        ("allowSharedKeyAccess", Expr::Bool(false)),
+                        ("defaultToOAuthAuthentication", Expr::Bool(true)),
+                        ("minimumTlsVersion", Expr::str("TLS1_2")),
+                        ("supportsHttpsTrafficOnly", Expr::Bool(true)),
+                    ]),
+                );
+            m.push(r);
+            m.push(
+                resource(
+                    "blobService",
+                    "Microsoft.Storage/storageAccounts/blobServices",
+                    api::STORAGE,
+                    Expr::str("default"),
+                )
+                .parent(sa),
+            );
+        }
+        m.param(
+            Param::new("containerName", ParamType::String, "Required. Name of the blob container for the artifacts.")
+                .length(3, 63),
+            from_spec_string(&container),
+        );
+        m.param(principal_param(), Expr::output("identity", PRINCIPAL));
+        m.push(
+            resource(
+                "container",
+                "Microsoft.Storage/storageAccounts/blobServices/containers",
+                api::STORAGE,
+                Expr::param("containerName"),
+            )
+            .parent("blobService")
+            .with("properties", Expr::obj(vec![("publicAccess", Expr::str("None"))])),
+        );
+        m.push(assignment("containerReader", Role::StorageBlobDataReader, Some("container"), None));
+        m.output("accountName", ParamType::String, "Name of the storage account.", Expr::prop_of(sa, &["name"]));
+        m.output(
+            "containerUrl",
+            ParamType::String,
+            "URL of the artifact container, without a trailing slash.",
+            Expr::interp(vec![
+                Expr::prop_of(sa, &["properties", "primaryEndpoints", "blob"]),
+                Expr::param("containerName"),
+            ]),
+        );
+        self.modules.push(m);
+        Some(Expr::output("artifacts", "containerUrl"))
+    }
+}

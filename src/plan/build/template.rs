@@ -1,0 +1,465 @@
+//! The image template itself: source, customizers, validation, distribution, and its
+//! content-hashed name.
+
+use super::steps::StepCtx;
+use super::*;
+
+impl Builder<'_> {
+    pub(super) fn image_template(
+        &mut self,
+        identity: &IdentityRefs,
+        artifacts_url: Option<Expr>,
+        gallery_ids: &BTreeMap<usize, Expr>,
+    ) -> (Module, String) {
+        let spec = self.spec;
+        let image = self.name().to_string();
+        let mut m = module(
+            "imageTemplate",
+            "image-template",
+            &image,
+            "The Azure Image Builder template: source, customization, validation and distribution of the image.",
+        );
+        m.depends_on = self.modules.iter().filter(|x| x.symbol != "identity").map(|x| x.symbol.clone()).collect();
+        m.condition = Some(Expr::param(DEPLOY_TEMPLATE));
+        self.located(&mut m);
+        m.param(
+            Param::new(
+                "identityResourceId",
+                ParamType::String,
+                "Required. Resource ID of the user-assigned identity AIB runs as.",
+            ),
+            identity.resource_id.clone(),
+        );
+        if let Some(url) = artifacts_url {
+            m.param(
+                Param::new(
+                    "artifactsUrl",
+                    ParamType::String,
+                    "Required. URL of the container holding the build's scripts and files.",
+                ),
+                url,
+            );
+        }
+        let mut gallery_params: Vec<(Expr, String)> = Vec::new();
+        for e in gallery_ids.values() {
+            if !gallery_params.iter().any(|(x, _)| x == e) {
+                let n = if gallery_params.is_empty() {
+                    "imageDefinitionResourceId".to_string()
+                } else {
+                    format!("imageDefinitionResourceId{}", gallery_params.len() + 1)
+                };
+                m.param(
+                    Param::new(
+                        &n,
+                        ParamType::String,
+                        "Required. Resource ID of the gallery image definition to publish to.",
+                    ),
+                    e.clone(),
+                );
+                gallery_params.push((e.clone(), n));
+            }
+        }
+        if self.needs_image_version_param() {
+            m.param(
+                Param::new("imageVersion", ParamType::String, "Required. Gallery image version to publish."),
+                Expr::param("imageVersion"),
+            );
+        }
+
+        let ctx = StepCtx { artifacts: &self.artifacts };
+        let mut props: Vec<(&str, Expr)> = vec![("source", source_expr(&spec.source))];
+        if !self.steps.is_empty() {
+            let items = self.steps.iter().enumerate().map(|(i, (comment, s))| {
+                let e = ctx.customizer(i, s);
+                match comment {
+                    Some(c) => Expr::commented(c.clone(), e),
+                    None => e,
+                }
+            });
+            props.push(("customize", Expr::Array(items.collect())));
+        }
+        if let Some(v) = &spec.validate {
+            let mut vp: Vec<(&str, Expr)> = Vec::new();
+            if let Some(c) = v.continue_distribute_on_failure {
+                vp.push(("continueDistributeOnFailure", Expr::Bool(c)));
+            }
+            if let Some(s) = v.source_only {
+                vp.push(("sourceValidationOnly", Expr::Bool(s)));
+            }
+            if !v.steps.is_empty() {
+                vp.push((
+                    "inVMValidations",
+                    Expr::Array(v.steps.iter().enumerate().map(|(i, s)| ctx.validator(i, s)).collect()),
+                ));
+            }
+            props.push(("validate", Expr::obj(vp)));
+        }
+        if let Some(o) = &spec.optimize {
+            let state = |b: bool| Expr::obj(vec![("state", Expr::str(if b { "Enabled" } else { "Disabled" }))]);
+            let mut op: Vec<(&str, Expr)> = Vec::new();
+            if let Some(b) = o.vm_boot {
+                op.push(("vmBoot", state(b)));
+            }
+            if let Some(b) = o.workload {
+                op.push(("workload", state(b)));
+            }
+            props.push(("optimize", Expr::obj(op)));
+        }
+        let mut dists = Vec::new();
+        for (i, d) in spec.distribute.iter().enumerate() {
+            let gallery_param =
+                gallery_ids.get(&i).and_then(|e| gallery_params.iter().find(|(x, _)| x == e)).map(|(_, n)| n.clone());
+            dists.push(self.distributor(d, gallery_param.as_deref()));
+        }
+        props.push(("distribute", Expr::Array(dists)));
+        let build = spec.build.clone().unwrap_or_default();
+        if let Some(t) = build.timeout_minutes {
+            props.push(("buildTimeoutInMinutes", Expr::Int(t.into())));
+        }
+        let mut vm: Vec<(&str, Expr)> = Vec::new();
+        if let Some(s) = &build.vm_size {
+            vm.push(("vmSize", from_spec_string(s)));
+        }
+        if let Some(d) = build.os_disk_size_gb {
+            vm.push(("osDiskSizeGB", Expr::Int(d.into())));
+        }
+        if !build.vm_identities.is_empty() {
+            vm.push(("userAssignedIdentities", Expr::strings(&build.vm_identities)));
+        }
+        if let Some(s) = &build.subnet {
+            let mut vnet: Vec<(&str, Expr)> = Vec::new();
+            match s {
+                SubnetRef::Id(id) => vnet.push(("subnetId", Expr::str(id))),
+                SubnetRef::Long(s) => {
+                    vnet.push(("subnetId", Expr::str(&s.id)));
+                    if let Some(c) = &s.container_instance_subnet_id {
+                        vnet.push(("containerInstanceSubnetId", Expr::str(c)));
+                    }
+                    if let Some(p) = &s.proxy_vm_size {
+                        vnet.push(("proxyVmSize", from_spec_string(p)));
+                    }
+                }
+            }
+            vm.push(("vnetConfig", Expr::obj(vnet)));
+        }
+        if !vm.is_empty() {
+            props.push(("vmProfile", Expr::obj(vm)));
+        }
+        if !build.data_disks.is_empty() {
+            props.push((
+                "additionalDataDisks",
+                Expr::Array(
+                    build.data_disks.iter().map(|d| Expr::obj(vec![("sizeGB", Expr::Int(d.size_gb.into()))])).collect(),
+                ),
+            ));
+        }
+        if let Some(rg) = &build.staging_resource_group {
+            props.push(("stagingResourceGroup", Expr::str(rg)));
+        }
+        if build.on_customizer_error.is_some() || build.on_validation_error.is_some() {
+            let mut eh: Vec<(&str, Expr)> = Vec::new();
+            if let Some(e) = build.on_customizer_error {
+                eh.push(("onCustomizerError", Expr::str(e.azure_name())));
+            }
+            if let Some(e) = build.on_validation_error {
+                eh.push(("onValidationError", Expr::str(e.azure_name())));
+            }
+            props.push(("errorHandling", Expr::obj(eh)));
+        }
+        if !build.managed_resource_tags.is_empty() {
+            props.push(("managedResourceTags", tags_expr(&build.managed_resource_tags)));
+        }
+        if let Some(a) = build.auto_run {
+            props.push(("autoRun", Expr::obj(vec![("state", Expr::str(if a { "Enabled" } else { "Disabled" }))])));
+        }
+
+        let template = self
+            .tracked(resource(
+                "imageTemplate",
+                "Microsoft.VirtualMachineImages/imageTemplates",
+                api::IMAGE_BUILDER,
+                Expr::param("name"),
+            ))
+            .with(
+                "identity",
+                Expr::obj(vec![
+                    ("type", Expr::str("UserAssigned")),
+                    (
+                        "userAssignedIdentities",
+                        Expr::Object(vec![Prop {
+                            key: Expr::param("identityResourceId"),
+                            value: Expr::Object(vec![]),
+                        }]),
+                    ),
+                ]),
+            )
+            .with("properties", Expr::obj(props));
+        m.push(template);
+        if spec.trigger.as_ref().is_some_and(|t| t.source_image) {
+            m.push(
+                resource(
+                    "sourceImageTrigger",
+                    "Microsoft.VirtualMachineImages/imageTemplates/triggers",
+                    api::IMAGE_BUILDER,
+                    Expr::str("source-image"),
+                )
+                .parent("imageTemplate")
+                .comment("Starts a build when the source gallery image publishes a new version.")
+                .with("properties", Expr::obj(vec![("kind", Expr::str("SourceImage"))])),
+            );
+        }
+        m.output("name", ParamType::String, "Name of the image template.", Expr::prop_of("imageTemplate", &["name"]));
+        m.output("resourceId", ParamType::String, "Resource ID of the image template.", Expr::id_of("imageTemplate"));
+
+        // User parameters inside the template must be module parameters before the name is
+        // derived, so that their deploy-time values take part in it.
+        plumb_user_params(&mut m, spec);
+        // The name carries a hash of everything that decides the template's content: AIB
+        // rejects most updates, so different content must mean a different template.
+        let mut digest = Digest::new();
+        digest.add(&m.resources).add(&m.args).add(&m.params);
+        let hash = hex(&digest.finish()[..4]);
+        let deploy_time: Vec<Expr> = m
+            .args
+            .iter()
+            .filter(|(n, _)| n != "tags")
+            .flat_map(|(_, e)| {
+                let mut found = Vec::new();
+                e.visit(&mut |x| {
+                    if let Expr::Param(p) = x {
+                        found.push(Expr::Param(p.clone()));
+                    }
+                });
+                found
+            })
+            .fold(Vec::new(), |mut acc, e| {
+                if !acc.contains(&e) {
+                    acc.push(e);
+                }
+                acc
+            });
+        let name = if deploy_time.is_empty() {
+            Expr::str(format!("{image}-{hash}"))
+        } else {
+            // Deploy-time values change the content too; fold them into the name.
+            let mut args = vec![Expr::str(&hash)];
+            args.extend(deploy_time);
+            Expr::interp(vec![
+                Expr::str(format!("{image}-")),
+                Expr::call("take", vec![Expr::call("uniqueString", args), Expr::Int(8)]),
+            ])
+        };
+        m.params
+            .insert(0, Param::new("name", ParamType::String, "Required. Name of the image template.").length(1, 64));
+        m.args.insert(0, ("name".into(), name));
+        (m, hash)
+    }
+
+    pub(super) fn distributor(&self, d: &Distribution, gallery_param: Option<&str>) -> Expr {
+        let spec = self.spec;
+        let run_output = |explicit: &Option<String>| {
+            from_spec_string(explicit.as_deref().unwrap_or(&default_run_output_name(&spec.name, d)))
+        };
+        let tags = |t: &BTreeMap<String, String>| (!t.is_empty()).then(|| tags_expr(t));
+        match d {
+            Distribution::Gallery(g) => {
+                let base = Expr::param(gallery_param.unwrap_or("imageDefinitionResourceId"));
+                let mut versioning = None;
+                let image_id = match &g.version {
+                    None => base,
+                    Some(v) => match (deploy_time_scheme(Some(v)), v) {
+                        (Some(_), _) => Expr::interp(vec![base, Expr::str("/versions/"), Expr::param("imageVersion")]),
+                        (None, Version::Text(t)) if t == "latest" => {
+                            versioning =
+                                Some(Expr::obj(vec![("scheme", Expr::str("Latest")), ("major", Expr::Int(-1))]));
+                            base
+                        }
+                        (None, Version::Text(t)) if t == "source" => {
+                            versioning = Some(Expr::obj(vec![("scheme", Expr::str("Source"))]));
+                            base
+                        }
+                        (None, Version::Text(t)) => {
+                            Expr::interp(vec![base, Expr::str("/versions/"), from_spec_string(t)])
+                        }
+                        (None, Version::Scheme(s)) => {
+                            versioning = Some(match s.scheme {
+                                SchemeName::Source => Expr::obj(vec![("scheme", Expr::str("Source"))]),
+                                _ => Expr::obj(vec![
+                                    ("scheme", Expr::str("Latest")),
+                                    ("major", Expr::Int(s.major.unwrap_or(-1).into())),
+                                ]),
+                            });
+                            base
+                        }
+                    },
+                };
+                let mut p: Vec<(&str, Expr)> = vec![
+                    ("type", Expr::str("SharedImage")),
+                    ("galleryImageId", image_id),
+                    ("runOutputName", run_output(&g.run_output_name)),
+                ];
+                if let Some(t) = tags(&g.artifact_tags) {
+                    p.push(("artifactTags", t));
+                }
+                let default_replicas = g.replicas.unwrap_or(1);
+                let regions: Vec<Expr> = if g.regions.is_empty() {
+                    vec![region_expr(self.location(), default_replicas, g.storage_account_type)]
+                } else {
+                    g.regions
+                        .iter()
+                        .map(|r| match r {
+                            TargetRegion::Name(n) => {
+                                region_expr(from_spec_string(n), default_replicas, g.storage_account_type)
+                            }
+                            TargetRegion::Long(r) => region_expr(
+                                from_spec_string(&r.name),
+                                r.replicas.unwrap_or(default_replicas),
+                                r.storage_account_type.or(g.storage_account_type),
+                            ),
+                        })
+                        .collect()
+                };
+                p.push(("targetRegions", Expr::Array(regions)));
+                if let Some(e) = g.exclude_from_latest {
+                    p.push(("excludeFromLatest", Expr::Bool(e)));
+                }
+                if let Some(r) = g.replication_mode {
+                    p.push((
+                        "replicationMode",
+                        Expr::str(match r {
+                            ReplicationMode::Full => "Full",
+                            ReplicationMode::Shallow => "Shallow",
+                        }),
+                    ));
+                }
+                if let Some(v) = versioning {
+                    p.push(("versioning", v));
+                }
+                Expr::obj(p)
+            }
+            Distribution::ManagedImage(mi) => {
+                let mut args = Vec::new();
+                if let Some(rg) = &mi.resource_group {
+                    args.push(from_spec_string(rg));
+                }
+                args.push(Expr::str("Microsoft.Compute/images"));
+                args.push(from_spec_string(&mi.name));
+                let mut p: Vec<(&str, Expr)> = vec![
+                    ("type", Expr::str("ManagedImage")),
+                    ("imageId", Expr::call("resourceId", args)),
+                    (
+                        "location",
+                        mi.location.as_deref().map(from_spec_string).unwrap_or_else(|| self.location_in_template()),
+                    ),
+                    ("runOutputName", run_output(&mi.run_output_name)),
+                ];
+                if let Some(t) = tags(&mi.artifact_tags) {
+                    p.push(("artifactTags", t));
+                }
+                Expr::obj(p)
+            }
+            Distribution::Vhd(v) => {
+                let mut p: Vec<(&str, Expr)> =
+                    vec![("type", Expr::str("VHD")), ("runOutputName", run_output(&v.run_output_name))];
+                if let Some(u) = &v.uri {
+                    p.push(("uri", from_spec_string(u)));
+                }
+                if let Some(t) = tags(&v.artifact_tags) {
+                    p.push(("artifactTags", t));
+                }
+                Expr::obj(p)
+            }
+        }
+    }
+
+    /// Inside the template module, the location is always its `location` param.
+    pub(super) fn location_in_template(&self) -> Expr {
+        Expr::param("location")
+    }
+}
+
+pub(super) fn region_expr(name: Expr, replicas: u32, storage: Option<StorageAccountType>) -> Expr {
+    let name = match name {
+        // Inside the template module the location is the module's own parameter.
+        Expr::Param(p) if p == "location" => Expr::param("location"),
+        e => e,
+    };
+    let mut p: Vec<(&str, Expr)> = vec![("name", name), ("replicaCount", Expr::Int(replicas.into()))];
+    if let Some(s) = storage {
+        p.push(("storageAccountType", Expr::str(s.azure_name())));
+    }
+    Expr::obj(p)
+}
+
+/// `date`, `next` and `semver` versions are computed at deploy time.
+pub fn deploy_time_scheme(v: Option<&Version>) -> Option<SchemeName> {
+    match v? {
+        Version::Text(t) => match t.as_str() {
+            "date" => Some(SchemeName::Date),
+            "next" => Some(SchemeName::Next),
+            "semver" => Some(SchemeName::Semver),
+            _ => None,
+        },
+        Version::Scheme(s) => {
+            matches!(s.scheme, SchemeName::Date | SchemeName::Next | SchemeName::Semver).then_some(s.scheme)
+        }
+    }
+}
+
+pub(super) fn source_expr(s: &Source) -> Expr {
+    match s {
+        Source::Platform(p) => {
+            let (publisher, offer, sku, version, plan) = match p {
+                PlatformSource::Short(s) => {
+                    let parts: Vec<&str> = s.split(':').collect();
+                    let get = |i: usize| parts.get(i).map(|s| s.to_string()).unwrap_or_default();
+                    (
+                        get(0),
+                        get(1),
+                        get(2),
+                        parts.get(3).map(|s| s.to_string()).unwrap_or_else(|| "latest".into()),
+                        None,
+                    )
+                }
+                PlatformSource::Long(l) => (
+                    l.publisher.clone(),
+                    l.offer.clone(),
+                    l.sku.clone(),
+                    l.version.clone().unwrap_or_else(|| "latest".into()),
+                    l.plan.clone(),
+                ),
+            };
+            let mut p: Vec<(&str, Expr)> = vec![
+                ("type", Expr::str("PlatformImage")),
+                ("publisher", from_spec_string(&publisher)),
+                ("offer", from_spec_string(&offer)),
+                ("sku", from_spec_string(&sku)),
+                ("version", from_spec_string(&version)),
+            ];
+            if let Some(plan) = plan {
+                p.push((
+                    "planInfo",
+                    Expr::obj(vec![
+                        ("planName", Expr::str(plan.name)),
+                        ("planProduct", Expr::str(plan.product)),
+                        ("planPublisher", Expr::str(plan.publisher)),
+                    ]),
+                ));
+            }
+            Expr::obj(p)
+        }
+        Source::Gallery(GallerySource::Id(id)) => {
+            Expr::obj(vec![("type", Expr::str("SharedImageVersion")), ("imageVersionId", from_spec_string(id))])
+        }
+        Source::Gallery(GallerySource::Long(g)) => Expr::obj(vec![
+            ("type", Expr::str("SharedImageVersion")),
+            (
+                "imageVersionId",
+                from_spec_string(&format!("{}/versions/{}", g.image_id, g.version.as_deref().unwrap_or("latest"))),
+            ),
+        ]),
+        Source::ManagedImage(id) => {
+            Expr::obj(vec![("type", Expr::str("ManagedImage")), ("imageId", from_spec_string(id))])
+        }
+    }
+}

@@ -189,6 +189,7 @@ fn is_reserved(name: &str) -> bool {
         "artifacts",
         "gallery",
         "imageTemplate",
+        "templateName",
         "sourceAccess",
         "stagingAccess",
         "az",

@@ -39,6 +39,18 @@ MANAGED_IMAGE_ACTIONS = ["Microsoft.Compute/images/write", "Microsoft.Compute/im
 SUBNET_ACTIONS = ["Microsoft.Network/virtualNetworks/read", "Microsoft.Network/virtualNetworks/subnets/join/action"]
 ASSIGN_IDENTITY_ACTION = "Microsoft.ManagedIdentity/userAssignedIdentities/*/assign/action"
 BLOB_READ = "Microsoft.Storage/storageAccounts/blobServices/containers/blobs/read"
+# image-builder-json.md, "Properties: stagingResourceGroup": "Image Builder checks the tags on the
+# staging resource group with keys `imageTemplateResourceGroupName` and `imageTemplateName` to
+# determine if any image template uses the staging resource group. If these tags exist before the
+# image template submission or they do not match the running image template during the image build,
+# the operation will fail." and "The staging resource group has the following tags added to it:
+# `usedBy`, `imageTemplateName`, `imageTemplateResourceGroupName`."
+STAGING_TAG_KEYS = ("imagetemplatename", "imagetemplateresourcegroupname")
+STAGING_IN_USE = ("The staging resource group '{staging}' is already associated with an image template (its "
+                  "imageTemplateName and imageTemplateResourceGroupName tags exist). A staging resource group "
+                  "cannot be associated with another image template.")  # wording guessed
+STAGING_MISMATCH = ("The staging resource group '{staging}' is not associated with this image template: its "
+                    "imageTemplateName/imageTemplateResourceGroupName tags do not match.")  # wording guessed
 STAGING_ACTIONS = ["Microsoft.Compute/virtualMachines/write", "Microsoft.Storage/storageAccounts/write"]
 
 _VERSION_RE = re.compile(r"^(\d+)\.(\d+)\.(\d+)$")
@@ -108,7 +120,7 @@ class ImageTemplates(Handler):
         props["provisioningState"] = "Succeeded"
         return body
 
-    def creation_error(self, svc, res):
+    def _creation_error(self, svc, res):
         props = res.properties
         source = props.get("source", {})
         if source.get("type") == "SharedImageVersion":
@@ -137,6 +149,8 @@ class ImageTemplates(Handler):
         if staging:
             parsed = ids.split_path(staging)
             rg = svc.store.rg(parsed.subscription or "", parsed.resource_group or "")
+            if rg is not None and any(k.lower() in STAGING_TAG_KEYS for k in rg.tags):
+                return ("BadStagingResourceGroup", STAGING_IN_USE.format(staging=staging))
             # Deployment records (Microsoft.Resources/deployments) are ARM's history, not resources
             # in the group: a nested deployment that grants AIB its roles there leaves it empty.
             if rg is not None and [r for r in svc.store.in_scope(staging) if not r.rid.is_extension
@@ -156,6 +170,12 @@ class ImageTemplates(Handler):
                 return ("Other", f"The build VM identity '{uai}' in vmProfile.userAssignedIdentities was not found.")
         return None
 
+    def creation_error(self, svc, res):
+        error = self._creation_error(svc, res)
+        if error is None:
+            _associate_staging(svc, res)
+        return error
+
     def set_provisioning(self, res, state, error):
         res.properties["provisioningState"] = state
         if error is not None:
@@ -172,6 +192,16 @@ class ImageTemplates(Handler):
             raise errors.ArmError(409, "Conflict",  # wording guessed
                                   "The image template has a build in progress. Cancel the build before deleting "
                                   "the template.")
+        # "If Image Builder didn't create the staging resource group, but the resources inside of
+        # the resource group, those resources will be deleted after the image template is deleted."
+        # Whether the association tags go too is not documented: the fake keeps them (the worst case).
+        staging = res.properties.get("stagingResourceGroup")
+        if staging:
+            for inner in svc.store.in_scope(staging):
+                if not inner.rid.is_extension and inner.type.lower() not in (
+                        "microsoft.authorization/roleassignments", "microsoft.resources/deployments") \
+                        and svc.store.get(inner.id) is not None:
+                    svc.store.delete(inner.id)
 
     def cascade_types(self):
         return {"microsoft.authorization/roleassignments", Triggers.type.lower()}
@@ -222,6 +252,34 @@ class ImageTemplates(Handler):
         raise errors.resource_not_found(f"{self.type}/{res.rid.leaf_name}/runOutputs/{name}", res.rid.resource_group)
 
 
+def _staging_group(svc, res: Resource):
+    staging = res.properties.get("stagingResourceGroup")
+    if not staging:
+        return None
+    parsed = ids.split_path(staging)
+    return svc.store.rg(parsed.subscription or "", parsed.resource_group or "")
+
+
+def _associate_staging(svc, res: Resource) -> None:
+    """AIB tags a pre-existing staging group with the template that uses it."""
+    rg = _staging_group(svc, res)
+    if rg is not None:
+        rg.tags.update({"usedBy": "imageBuilder", "imageTemplateName": res.rid.leaf_name,  # usedBy value guessed
+                        "imageTemplateResourceGroupName": res.rid.resource_group})
+
+
+def staging_mismatch(svc, res: Resource) -> str | None:
+    """The run-time half of the rule: the group's tags must name the running template."""
+    rg = _staging_group(svc, res)
+    if rg is None:
+        return None
+    tags = {k.lower(): str(v).lower() for k, v in rg.tags.items()}
+    if tags.get("imagetemplatename") != res.rid.leaf_name.lower() or \
+            tags.get("imagetemplateresourcegroupname") != (res.rid.resource_group or "").lower():
+        return STAGING_MISMATCH.format(staging=res.properties["stagingResourceGroup"])
+    return None
+
+
 def _identity_view(svc, identity_id: str) -> dict:
     res = svc.store.get(identity_id)
     if res is None:
@@ -240,6 +298,14 @@ class Triggers(Handler):
     def check_write(self, svc, rid, new, existing, changed, dry_run):
         template = svc.store.get(rid.parent.id)
         kind = new.get("properties", {}).get("kind")
+        # image-builder-triggers-how-to.md: "Only one `SourceImage` trigger per image is supported.
+        # If you already have a `SourceImage` trigger on the image, you can't create a new one."
+        if kind == "SourceImage" and existing is None and template is not None and any(
+                t.type.lower() == self.type.lower() and t.properties.get("kind") == "SourceImage"
+                for t in svc.store.descendants(template.id)):
+            raise errors.ArmError(400, "BadRequest",  # wording guessed
+                                  "Only one SourceImage trigger per image template is supported; this template "
+                                  "already has one.")
         source = (template.properties.get("source") if template else None) or {}
         if kind == "SourceImage" and not (source.get("type") == "SharedImageVersion"
                                           and source.get("imageVersionId", "").lower().endswith("/versions/latest")):
@@ -371,7 +437,7 @@ class RunSim:
     def _enter(self, step: str) -> str | None:
         """Work done when a sub-state starts; returns a failure message or None."""
         if step == "Building":
-            return self._check_permissions()
+            return staging_mismatch(self.svc, self.res) or self._check_permissions()
         if step == "Customizing":
             return self._check_artifacts(self.res.properties.get("customize", []), "customizer")
         if step == "Validating":

@@ -23,6 +23,9 @@ pub use template::deploy_time_scheme;
 
 const PRINCIPAL: &str = "principalId";
 
+/// Main's variable holding the image template's name.
+pub const TEMPLATE_NAME_VAR: &str = "templateName";
+
 /// The switch for the two phases of a deploy (see `main_params`).
 const DEPLOY_TEMPLATE: &str = "deployImageTemplate";
 
@@ -58,7 +61,12 @@ pub fn build(spec: &ImageSpec, base_dir: &FsPath, spec_file: &str, library: &Lib
     b.network_access();
     b.vm_identity_access();
     b.managed_image_access();
-    let (template, hash) = b.image_template(&identity, artifacts_url, &gallery_image_ids);
+    let (mut template, hash) = b.image_template(&identity, artifacts_url, &gallery_image_ids);
+    // The template's name is a variable of main, output in both phases: `aibc deploy` learns
+    // from phase 1 which template phase 2 will create, and deletes the superseded ones first
+    // when AIB allows only one at a time (a fixed staging group, a trigger; ADR 13).
+    let mut template_name = std::mem::replace(&mut template.args[0].1, Expr::Var(TEMPLATE_NAME_VAR.into()));
+    simplify(&mut template_name, spec);
     b.modules.push(template);
     for m in &mut b.modules {
         if m.symbol != "imageTemplate" {
@@ -73,6 +81,12 @@ pub fn build(spec: &ImageSpec, base_dir: &FsPath, spec_file: &str, library: &Lib
             ty: ParamType::String,
             description: "Name of the image template. It carries a hash of the template's content, because AIB templates are immutable.".into(),
             value: when_deployed(Expr::output("imageTemplate", "name")),
+        },
+        Output {
+            name: "plannedImageTemplateName".into(),
+            ty: ParamType::String,
+            description: "Name the image template has, or will have once the template is deployed (also known in the first phase).".into(),
+            value: Expr::Var(TEMPLATE_NAME_VAR.into()),
         },
         Output {
             name: "imageTemplateResourceId".into(),
@@ -101,7 +115,8 @@ pub fn build(spec: &ImageSpec, base_dir: &FsPath, spec_file: &str, library: &Lib
     let description = spec.description.clone().unwrap_or_else(|| {
         format!("Azure Image Builder infrastructure for the {} image `{}`.", spec.os.azure_name(), spec.name)
     });
-    let vars = if spec.tags.is_empty() { Vec::new() } else { vec![("tags".to_string(), tags_expr(&spec.tags))] };
+    let mut vars = if spec.tags.is_empty() { Vec::new() } else { vec![("tags".to_string(), tags_expr(&spec.tags))] };
+    vars.push((TEMPLATE_NAME_VAR.to_string(), template_name));
     Ok(Plan {
         name: spec.name.clone(),
         spec_file: spec_file.to_string(),

@@ -29,6 +29,8 @@ var tags = {
   workload: 'ci-agents'
 }
 
+var templateName = 'ci-agent-ubuntu2204-${take(uniqueString('984977f4', location, imageVersion, environment), 8)}'
+
 // The user-assigned identity Azure Image Builder runs as. It gets roles only where the build needs them.
 module identity 'modules/identity.bicep' = {
   name: 'ci-agent-ubuntu2204-identity'
@@ -76,7 +78,7 @@ module managedImageAccess 'modules/managed-image-access.bicep' = {
 module imageTemplate 'modules/image-template.bicep' = if (deployImageTemplate) {
   name: 'ci-agent-ubuntu2204-image-template'
   params: {
-    name: 'ci-agent-ubuntu2204-${take(uniqueString('984977f4', location, imageVersion, environment), 8)}'
+    name: templateName
     location: location
     tags: tags
     identityResourceId: identity.outputs.resourceId
@@ -92,6 +94,9 @@ module imageTemplate 'modules/image-template.bicep' = if (deployImageTemplate) {
 
 @description('Name of the image template. It carries a hash of the template\'s content, because AIB templates are immutable.')
 output imageTemplateName string = deployImageTemplate ? imageTemplate.outputs.name : ''
+
+@description('Name the image template has, or will have once the template is deployed (also known in the first phase).')
+output plannedImageTemplateName string = templateName
 
 @description('Resource ID of the image template; start a build with POST {id}/run.')
 output imageTemplateResourceId string = deployImageTemplate ? imageTemplate.outputs.resourceId : ''

@@ -20,6 +20,8 @@ var tags = {
   owner: 'platform-team'
 }
 
+var templateName = 'ubuntu-2404-internal-${take(uniqueString('0cfa568a', location, imageVersion), 8)}'
+
 // The existing user-assigned identity Azure Image Builder runs as.
 module identity 'modules/identity.bicep' = {
   name: 'ubuntu-2404-internal-identity'
@@ -76,7 +78,7 @@ module vmIdentityAccess 'modules/vm-identity-access.bicep' = {
 module imageTemplate 'modules/image-template.bicep' = if (deployImageTemplate) {
   name: 'ubuntu-2404-internal-image-template'
   params: {
-    name: 'ubuntu-2404-internal-${take(uniqueString('0cfa568a', location, imageVersion), 8)}'
+    name: templateName
     location: location
     tags: tags
     identityResourceId: identity.outputs.resourceId
@@ -94,6 +96,9 @@ module imageTemplate 'modules/image-template.bicep' = if (deployImageTemplate) {
 
 @description('Name of the image template. It carries a hash of the template\'s content, because AIB templates are immutable.')
 output imageTemplateName string = deployImageTemplate ? imageTemplate.outputs.name : ''
+
+@description('Name the image template has, or will have once the template is deployed (also known in the first phase).')
+output plannedImageTemplateName string = templateName
 
 @description('Resource ID of the image template; start a build with POST {id}/run.')
 output imageTemplateResourceId string = deployImageTemplate ? imageTemplate.outputs.resourceId : ''

@@ -20,6 +20,8 @@ var tags = {
   workload: 'web'
 }
 
+var templateName = 'win2022-iis-${take(uniqueString('76f21df3', location, imageVersion), 8)}'
+
 // The user-assigned identity Azure Image Builder runs as. It gets roles only where the build needs them.
 module identity 'modules/identity.bicep' = {
   name: 'win2022-iis-identity'
@@ -67,7 +69,7 @@ module vmIdentityAccess 'modules/vm-identity-access.bicep' = {
 module imageTemplate 'modules/image-template.bicep' = if (deployImageTemplate) {
   name: 'win2022-iis-image-template'
   params: {
-    name: 'win2022-iis-${take(uniqueString('76f21df3', location, imageVersion), 8)}'
+    name: templateName
     location: location
     tags: tags
     identityResourceId: identity.outputs.resourceId
@@ -82,6 +84,9 @@ module imageTemplate 'modules/image-template.bicep' = if (deployImageTemplate) {
 
 @description('Name of the image template. It carries a hash of the template\'s content, because AIB templates are immutable.')
 output imageTemplateName string = deployImageTemplate ? imageTemplate.outputs.name : ''
+
+@description('Name the image template has, or will have once the template is deployed (also known in the first phase).')
+output plannedImageTemplateName string = templateName
 
 @description('Resource ID of the image template; start a build with POST {id}/run.')
 output imageTemplateResourceId string = deployImageTemplate ? imageTemplate.outputs.resourceId : ''

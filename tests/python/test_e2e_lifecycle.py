@@ -1,0 +1,102 @@
+"""Image templates across builds (ADR 13), end to end: the fake ARM refuses what AIB refuses
+(tests/python/test_fake_aib_rules.py), and aibc's deploy/run keep clear of it."""
+
+from __future__ import annotations
+
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+
+import e2e
+
+pytestmark = pytest.mark.e2e
+
+AIB = "2025-10-01"
+RUN_LRO = "Microsoft.VirtualMachineImages/imageTemplates:run"
+
+
+@pytest.fixture
+def env(make_env):
+    env = make_env(e2e.example_scenario(
+        retry_after=0, lro={"default": {"polls": 1, "retry_after": 0}, RUN_LRO: {"polls": 1, "retry_after": 0}},
+        runs={"default": {"polls_per_step": 1}}, replication={"polls": 1}))
+    e2e.seed_example_prerequisites(env)
+    return env
+
+
+def copy_example(tmp_path: Path, example: str) -> Path:
+    folder = tmp_path / example
+    shutil.copytree(e2e.REPO / "examples" / example, folder)
+    return folder / "image.yaml"
+
+
+def deploy(env, spec: Path, rg: str, *extra: str) -> e2e.Result:
+    return env.aibc("deploy", str(spec), "-g", rg, "--role-wait", "0s", *extra)
+
+
+def run(env, spec: Path, rg: str) -> e2e.Result:
+    return env.aibc("run", str(spec), "-g", rg, "--metadata", str(env.work / f"{rg}.json"),
+                    "--logs-dir", str(env.work / "logs"))
+
+
+def ready(result: e2e.Result) -> str:
+    return re.search(r"image template (\S+) is ready", result.stderr).group(1)
+
+
+def templates(env, rg: str) -> list[dict]:
+    listed = env.get(f"/subscriptions/{env.subscription}/resourceGroups/{rg}/providers/"
+                     "Microsoft.VirtualMachineImages/imageTemplates", AIB)
+    return listed["value"]
+
+
+def test_two_builds_with_a_fixed_staging_group(env, tmp_path):
+    spec = copy_example(tmp_path, "private-subnet")
+    staging = f"/subscriptions/{env.subscription}/resourceGroups/rg-image-build-staging-ubuntu2404"
+    first = deploy(env, spec, "rg-life-staging")
+    assert first.code == 0, first.output
+    t1 = ready(first)
+    built = run(env, spec, "rg-life-staging")
+    assert built.code == 0, built.output
+
+    second = deploy(env, spec, "rg-life-staging")
+    assert second.code == 0, second.output
+    t2 = ready(second)
+    assert t2 != t1, "a new version makes a new template"
+    assert f"deleting the superseded image template {t1}" in second.stderr
+    assert [t["name"] for t in templates(env, "rg-life-staging")] == [t2]
+    assert env.get(staging, "2025-04-01")["tags"]["imageTemplateName"] == t2
+
+    again = run(env, spec, "rg-life-staging")
+    assert again.code == 0, again.output
+
+
+def test_a_changed_spec_leaves_one_source_image_trigger(env, tmp_path):
+    spec = copy_example(tmp_path, "from-gallery-version")
+    first = deploy(env, spec, "rg-life-trigger")
+    assert first.code == 0, first.output
+    t1 = ready(first)
+    spec.write_text(spec.read_text().replace("dotnet --list-runtimes", "dotnet --list-runtimes\n      dotnet --info"))
+    second = deploy(env, spec, "rg-life-trigger")
+    assert second.code == 0, second.output
+    t2 = ready(second)
+    assert t2 != t1
+    names = [t["name"] for t in templates(env, "rg-life-trigger")]
+    assert names == [t2], names
+    triggers = env.get(f"/subscriptions/{env.subscription}/resourceGroups/rg-life-trigger/providers/"
+                       f"Microsoft.VirtualMachineImages/imageTemplates/{t2}/triggers", AIB)["value"]
+    assert [t["properties"]["kind"] for t in triggers] == ["SourceImage"]
+
+
+def test_run_refuses_a_version_that_exists_before_starting(env, tmp_path):
+    spec = copy_example(tmp_path, "ubuntu-2404-apt")
+    assert deploy(env, spec, "rg-life-exists", "--image-version", "1.4.0").code == 0
+    assert run(env, spec, "rg-life-exists").code == 0
+    env.fake.reset_log()
+    refused = run(env, spec, "rg-life-exists")
+    assert refused.code == 3, refused.output
+    assert "the gallery image version 1.4.0" in refused.stderr and "already exists" in refused.stderr
+    assert "`aibc deploy` again" in refused.stderr
+    assert not [q for q in env.requests() if q["method"] == "POST" and q["path"].endswith("/run")], \
+        "no build may start"

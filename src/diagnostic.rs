@@ -74,6 +74,8 @@ codes! {
     DuplicateRegion = "AIB405", Error, "A target region is listed twice.";
     ImageIdentifier = "AIB406", Error, "A new image definition needs publisher, offer and sku.";
     FixedVersion = "AIB407", Warning, "A fixed image version with a trigger or auto-run fails on the second build.";
+    GalleryRegion = "AIB408", Error, "The region of a gallery the spec creates must be one of its target regions.";
+    VhdDestination = "AIB409", Warning, "A VHD `uri` without its storage account: aibc cannot let AIB write there, so the build fails unless the identity already may.";
     UnknownParameter = "AIB501", Error, "A `${params.NAME}` reference to a parameter that is not declared.";
     ParameterValue = "AIB502", Error, "A parameter's default does not fit its type or allowed values.";
     UnusedParameter = "AIB503", Warning, "A declared parameter that nothing uses.";

@@ -5,7 +5,7 @@
 //! span through the image's tree, so every diagnostic is located like the structural ones.
 
 mod customize;
-mod distribute;
+pub mod distribute;
 mod library;
 pub mod names;
 mod parameters;

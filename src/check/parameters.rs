@@ -190,6 +190,7 @@ fn is_reserved(name: &str) -> bool {
         "gallery",
         "imageTemplate",
         "templateName",
+        "imageBuilderPrincipalId",
         "sourceAccess",
         "stagingAccess",
         "az",

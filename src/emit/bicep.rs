@@ -23,6 +23,7 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("gallery-access", include_str!("../../modules/gallery-access.bicep.hbs")),
     ("source-access", include_str!("../../modules/source-access.bicep.hbs")),
     ("staging-access", include_str!("../../modules/staging-access.bicep.hbs")),
+    ("vhd-access", include_str!("../../modules/vhd-access.bicep.hbs")),
     ("network-access", include_str!("../../modules/network-access.bicep.hbs")),
     ("vm-identity-access", include_str!("../../modules/vm-identity-access.bicep.hbs")),
     ("managed-image-access", include_str!("../../modules/managed-image-access.bicep.hbs")),
@@ -179,7 +180,7 @@ fn output(o: &Output) -> serde_json::Value {
 }
 
 fn module_call(m: &Module) -> serde_json::Value {
-    let mut body = vec![format!("name: {}", string(&m.deployment))];
+    let mut body = vec![format!("name: {}", expr(&m.deployment_name(), 1))];
     if let Some(s) = &m.scope {
         body.push(format!("scope: {}", scope(s)));
     }

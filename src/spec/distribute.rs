@@ -191,6 +191,10 @@ pub struct VhdDistribution {
     /// Blob URI for the VHD. Default: a blob in AIB's staging storage account.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub uri: Option<String>,
+    /// Resource ID of the storage account `uri` points into. aibc then grants AIB's identity
+    /// Storage Blob Data Contributor on the uri's container, and nothing else there.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub storage_account: Option<String>,
     /// Name of this distribution's run output. Default `<image name>-vhd`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub run_output_name: Option<String>,

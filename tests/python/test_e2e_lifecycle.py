@@ -100,3 +100,55 @@ def test_run_refuses_a_version_that_exists_before_starting(env, tmp_path):
     assert "`aibc deploy` again" in refused.stderr
     assert not [q for q in env.requests() if q["method"] == "POST" and q["path"].endswith("/run")], \
         "no build may start"
+
+
+# ----------------------------------------------------------------------------- permissions
+
+SUB_RG = f"/subscriptions/{e2e.EXAMPLES_SUBSCRIPTION}/resourceGroups"
+AUTHZ = "2022-04-01"
+
+
+def assignments(env, scope: str) -> list[dict]:
+    listed = env.get(scope + "/providers/Microsoft.Authorization/roleAssignments", AUTHZ)
+    return [a for a in listed["value"] if a["properties"]["scope"].lower() == scope.lower()]
+
+
+def test_a_vhd_to_a_custom_container_gets_write_on_that_container(env, tmp_path):
+    account = f"{SUB_RG}/rg-image-build/providers/Microsoft.Storage/storageAccounts/stimgbuildweu01"
+    container = account + "/blobServices/default/containers/vhd-exports"
+    env.put(account + "/blobServices/default", {"properties": {}}, "2025-06-01")
+    env.put(container, {"properties": {}}, "2025-06-01")
+    spec = copy_example(tmp_path, "ubuntu-2404-apt")
+    spec.write_text(spec.read_text().replace("distribute:\n", (
+        "distribute:\n  - vhd:\n      uri: https://stimgbuildweu01.blob.core.windows.net/vhd-exports/base.vhd\n"
+        f"      storageAccount: {account}\n"), 1))
+    assert deploy(env, spec, "rg-life-vhd", "--image-version", "1.0.0").code == 0
+    granted = assignments(env, container)
+    assert [a["properties"]["roleDefinitionId"].rsplit("/", 1)[-1] for a in granted] == \
+        ["ba92f5b4-2d11-453d-a403-e96b0029c9fe"], granted  # Storage Blob Data Contributor, on the container only
+    built = run(env, spec, "rg-life-vhd")
+    assert built.code == 0, built.output
+
+
+def test_windows_on_a_vnet_in_an_existing_staging_group_grants_aibs_first_party_principal(make_env, tmp_path):
+    from fake_arm import aib
+    env = make_env(e2e.example_scenario(
+        retry_after=0, lro={"default": {"polls": 1, "retry_after": 0}, RUN_LRO: {"polls": 1, "retry_after": 0}},
+        runs={"default": {"polls_per_step": 1}}, replication={"polls": 1},
+        principals=[{"object_id": aib.FIRST_PARTY_OBJECT_ID, "type": "ServicePrincipal"}]))
+    e2e.seed_example_prerequisites(env)
+    spec = copy_example(tmp_path, "windows-2022-iis")
+    staging = f"{SUB_RG}/rg-image-build-staging-ubuntu2404"
+    subnet = (f"{SUB_RG}/rg-image-build-network/providers/Microsoft.Network/virtualNetworks/vnet-image-build-weu/"
+              "subnets/snet-build-vms")
+    spec.write_text(spec.read_text().replace("  timeoutMinutes: 240\n", (
+        f"  timeoutMinutes: 240\n  stagingResourceGroup: {staging}\n  subnet: {subnet}\n"), 1))
+    missing = deploy(env, spec, "rg-life-win")
+    assert missing.code != 0 and "imageBuilderPrincipalId" in missing.stderr, missing.output
+    deployed = deploy(env, spec, "rg-life-win", "--param", f"imageBuilderPrincipalId={aib.FIRST_PARTY_OBJECT_ID}")
+    assert deployed.code == 0, deployed.output
+    granted = [a for a in assignments(env, staging) if a["properties"]["principalId"] == aib.FIRST_PARTY_OBJECT_ID]
+    assert [a["properties"]["roleDefinitionId"].rsplit("/", 1)[-1] for a in granted] == \
+        ["b24988ac-6180-42a0-ab88-20f7382dd24c"], granted  # Contributor on the staging group
+    built = run(env, spec, "rg-life-win")
+    assert built.code == 0, built.output

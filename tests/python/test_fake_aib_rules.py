@@ -129,3 +129,118 @@ def test_a_build_to_an_existing_gallery_version_fails_at_distribution(env):
     run = build(env, path)
     assert run["runState"] == "Failed" and run["runSubState"] == "Distributing", run
     assert "already exists" in run["message"]
+
+
+# ----------------------------------------------------------------------------- permissions
+
+AUTHZ = "2022-04-01"
+
+
+@pytest.fixture
+def strict(make_env):
+    """AIB's permission checks on (the default)."""
+    env = make_env(e2e.example_scenario(retry_after=0, lro={"default": {"polls": 1, "retry_after": 0}}))
+    env.rg("rg-aib")
+    env.rg("rg-aib-staging")
+    return env
+
+
+def grant(env, scope: str, principal: str, actions: list[str], data_actions: list[str] | None = None) -> None:
+    """A custom role with exactly these actions, assigned to `principal` at `scope`."""
+    import uuid
+    role = str(uuid.uuid4())
+    rg = base(env) + "/rg-aib"
+    env.put(f"{rg}/providers/Microsoft.Authorization/roleDefinitions/{role}", {"properties": {
+        "roleName": f"test {role}", "type": "CustomRole", "assignableScopes": [f"/subscriptions/{env.subscription}"],
+        "permissions": [{"actions": actions, "notActions": [], "dataActions": data_actions or []}]}}, AUTHZ)
+    env.put(f"{scope}/providers/Microsoft.Authorization/roleAssignments/{uuid.uuid4()}", {"properties": {
+        "roleDefinitionId": f"/subscriptions/{env.subscription}/providers/Microsoft.Authorization/roleDefinitions/{role}",
+        "principalId": principal, "principalType": "ServicePrincipal"}}, AUTHZ)
+
+
+def principal_of(env, identity: str) -> str:
+    return env.get(identity, "2024-11-30")["properties"]["principalId"]
+
+
+IMAGE_ACTIONS = ["Microsoft.Compute/galleries/images/read", "Microsoft.Compute/galleries/images/versions/read",
+                 "Microsoft.Compute/galleries/images/versions/write"]
+
+
+def test_gallery_read_on_an_image_definition_does_not_reach_the_gallery(strict):
+    env = strict
+    identity, definition = prerequisites(env)
+    principal = principal_of(env, identity)
+    grant(env, definition, principal, ["Microsoft.Compute/galleries/read"] + IMAGE_ACTIONS)
+    path = template_path(env, "t1")
+    env.put(path, template_body(identity, definition), AIB)
+    run = build(env, path)
+    gallery = definition.rsplit("/images/", 1)[0]
+    assert run["runState"] == "Failed" and "'Microsoft.Compute/galleries/read'" in run["message"], run
+    assert f"over scope '{gallery}'" in run["message"]
+
+    grant(env, gallery, principal, ["Microsoft.Compute/galleries/read"])
+    assert build(env, path)["runState"] == "Succeeded"
+
+
+def test_a_vhd_uri_needs_blob_write_on_its_container(strict):
+    env = strict
+    identity, definition = prerequisites(env)
+    principal = principal_of(env, identity)
+    account = base(env) + "/rg-aib/providers/Microsoft.Storage/storageAccounts/stvhdexport01"
+    env.put(account, {"location": "westeurope", "kind": "StorageV2", "sku": {"name": "Standard_LRS"}}, "2025-06-01")
+    container = account + "/blobServices/default/containers/vhds"
+    env.put(account + "/blobServices/default", {"properties": {}}, "2025-06-01")
+    env.put(container, {"properties": {}}, "2025-06-01")
+    body = template_body(identity, definition)
+    body["properties"]["distribute"] = [{"type": "VHD", "runOutputName": "vhd",
+                                         "uri": "https://stvhdexport01.blob.core.windows.net/vhds/img.vhd"}]
+    path = template_path(env, "t1")
+    env.put(path, body, AIB)
+    run = build(env, path)
+    assert run["runState"] == "Failed" and "blobs/write" in run["message"] and container in run["message"], run
+
+    grant(env, container, principal, [], ["Microsoft.Storage/storageAccounts/blobServices/containers/blobs/write"])
+    assert build(env, path)["runState"] == "Succeeded"
+
+
+def test_windows_on_a_vnet_in_an_existing_staging_group_needs_the_first_party_grant(strict):
+    from fake_arm import aib
+    env = strict
+    identity, definition = prerequisites(env)
+    principal = principal_of(env, identity)
+    staging = base(env) + "/rg-aib-staging"
+    vnet = base(env) + "/rg-aib/providers/Microsoft.Network/virtualNetworks/vnet-aib"
+    env.put(vnet, {"location": "westeurope", "properties": {"addressSpace": {"addressPrefixes": ["10.0.0.0/16"]}}},
+            "2024-05-01")
+    env.put(vnet + "/subnets/build", {"properties": {"addressPrefix": "10.0.1.0/24"}}, "2024-05-01")
+    grant(env, base(env) + "/rg-aib", principal, ["*"])
+    grant(env, staging, principal, ["*"])
+    body = template_body(identity, definition, staging, source={
+        "type": "PlatformImage", "publisher": "MicrosoftWindowsServer", "offer": "WindowsServer",
+        "sku": "2022-datacenter-azure-edition", "version": "latest"})
+    body["properties"]["vmProfile"] = {"vnetConfig": {"subnetId": vnet + "/subnets/build"}}
+    path = template_path(env, "t1")
+    env.put(path, body, AIB)
+    run = build(env, path)
+    assert run["runState"] == "Failed", run
+    assert aib.FIRST_PARTY_APP_ID in run["message"] and "'Microsoft.Compute/disks/write'" in run["message"]
+    assert "proxyVmDiskWin_" in run["message"]
+
+    env.fake.update_scenario({"principals": [{"object_id": aib.FIRST_PARTY_OBJECT_ID, "type": "ServicePrincipal"}]})
+    env.put(f"{staging}/providers/Microsoft.Authorization/roleAssignments/{aib.FIRST_PARTY_OBJECT_ID}", {"properties": {
+        "roleDefinitionId": f"/subscriptions/{env.subscription}/providers/Microsoft.Authorization/roleDefinitions/"
+                            "b24988ac-6180-42a0-ab88-20f7382dd24c",
+        "principalId": aib.FIRST_PARTY_OBJECT_ID, "principalType": "ServicePrincipal"}}, AUTHZ)
+    assert build(env, path)["runState"] == "Succeeded"
+
+
+def test_target_regions_must_include_the_gallery_region(env):
+    identity, definition = prerequisites(env)
+    body = template_body(identity, definition)
+    body["properties"]["distribute"][0]["targetRegions"] = [{"name": "northeurope"}]
+    path = template_path(env, "t1")
+    env.put(path, body, AIB)
+    props = env.get(path, AIB)["properties"]
+    assert props["provisioningState"] == "Failed"
+    assert props["provisioningError"]["provisioningErrorCode"] == "BadSharedImageDistribute"
+    assert "One of the regions must be the region where the Gallery is deployed" in props["provisioningError"]["message"]

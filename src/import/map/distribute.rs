@@ -111,7 +111,10 @@ impl Mapper<'_> {
             "vhd" => {
                 self.unknown_keys(v, path, &["uri", "runOutputName", "artifactTags"], "a VHD distribution");
                 let uri = self.opt_string(v, "uri", path, Field::Param).filter(|s| !s.is_empty());
-                Some((Distribution::Vhd(VhdDistribution { uri, run_output_name, artifact_tags }), None))
+                Some((
+                    Distribution::Vhd(VhdDistribution { uri, run_output_name, artifact_tags, storage_account: None }),
+                    None,
+                ))
             }
             _ => {
                 let m = format!("`{kind}` is not a distribution AIB has; it is left out");

@@ -7,6 +7,11 @@ use super::*;
 /// same module; `None` for the module's resource group). `custom` names the symbol of a
 /// custom role definition in the same module.
 pub(super) fn assignment(symbol: &str, role: Role, scope: Option<&str>, custom: Option<&str>) -> Resource {
+    assignment_to(symbol, role, scope, custom, PRINCIPAL)
+}
+
+/// The same for the principal in the module parameter `principal`.
+fn assignment_to(symbol: &str, role: Role, scope: Option<&str>, custom: Option<&str>, principal: &str) -> Resource {
     let scope_id = match scope {
         Some(s) => Expr::id_of(s),
         None => Expr::rg_id(),
@@ -30,7 +35,7 @@ pub(super) fn assignment(symbol: &str, role: Role, scope: Option<&str>, custom: 
         symbol,
         "Microsoft.Authorization/roleAssignments",
         api::AUTHORIZATION,
-        Expr::call("guid", vec![scope_id, Expr::param(PRINCIPAL), plain_role_id]),
+        Expr::call("guid", vec![scope_id, Expr::param(principal), plain_role_id]),
     );
     r.scope = scope.map(str::to_string);
     r.comment = Some(format!("{}: {}", role.display(), role_purpose(role)));
@@ -38,22 +43,30 @@ pub(super) fn assignment(symbol: &str, role: Role, scope: Option<&str>, custom: 
         "properties",
         Expr::obj(vec![
             ("roleDefinitionId", role_id),
-            ("principalId", Expr::param(PRINCIPAL)),
+            ("principalId", Expr::param(principal)),
             // Skips the directory lookup that fails while a new identity replicates.
             ("principalType", Expr::str("ServicePrincipal")),
         ]),
     )
 }
 
+/// Main's parameter for Azure Image Builder's first-party service principal.
+pub const FIRST_PARTY: &str = "imageBuilderPrincipalId";
+/// The application ID of Azure Image Builder's first-party app ("Azure Virtual Machine Image
+/// Builder"), the same in every tenant.
+pub const AIB_FIRST_PARTY_APP: &str = "cf32a0cc-373c-47c9-9156-0db11f6a6dfc";
+
 pub(super) fn role_purpose(role: Role) -> &'static str {
     match role {
         Role::StorageBlobDataReader => "AIB downloads the build's scripts and files from this container only.",
+        Role::StorageBlobDataContributor => "AIB writes the VHD into this container only.",
         Role::Contributor => "AIB creates the build VM and its network and disks in this staging group.",
         Role::Reader => "AIB reads the source image.",
         Role::ManagedIdentityOperator => "AIB attaches this identity to the build VM.",
         Role::ImageVersionWriter => "AIB publishes image versions to this image definition.",
         Role::ManagedImageWriter => "AIB creates the managed image in this resource group.",
         Role::SubnetJoiner => "AIB joins the build VM to this virtual network.",
+        Role::GalleryReader => "AIB reads this gallery (its image definitions have their own grant).",
     }
 }
 
@@ -139,6 +152,11 @@ impl Builder<'_> {
             ));
         }
         m.push(assignment("sourceReader", Role::Reader, Some("sourceImage"), None));
+        if what == "gallery" {
+            // Reader on the definition does not reach `galleries/read` on its gallery.
+            m.push(role_definition("galleryReader", Role::GalleryReader));
+            m.push(assignment("galleryReaderAssignment", Role::GalleryReader, Some("gallery"), Some("galleryReader")));
+        }
         self.modules.push(m);
     }
 
@@ -155,6 +173,26 @@ impl Builder<'_> {
         m.scope = scope_of(&rg);
         m.param(principal_param(), Expr::output("identity", PRINCIPAL));
         m.push(assignment("stagingContributor", Role::Contributor, None, None));
+        // image-builder-json.md: "You will need to assign the contributor role to the resource
+        // group for the service principal corresponding to Azure Image Builder's first party app
+        // when trying to specify a pre-existing resource group and VNet to the Azure Image
+        // Builder service with a Windows source image." Its object ID differs per tenant, so it
+        // is a deploy-time parameter.
+        let build = self.spec.build.as_ref();
+        if self.spec.os == Os::Windows && build.is_some_and(|b| b.subnet.is_some()) {
+            let p = Param::new(
+                FIRST_PARTY,
+                ParamType::String,
+                format!(
+                    "Required. Object ID, in this tenant, of Azure Image Builder's first-party service principal (`az ad sp show --id {AIB_FIRST_PARTY_APP} --query id -o tsv`). A Windows build on a virtual network needs it to hold Contributor on the existing staging group."
+                ),
+            );
+            self.params.push(p.clone());
+            m.param(p, Expr::param(FIRST_PARTY));
+            let r = assignment_to("imageBuilderContributor", Role::Contributor, None, None, FIRST_PARTY)
+                .comment("Contributor for Azure Image Builder's own service principal: with a Windows source and a virtual network, AIB's service creates the proxy VM's disk here itself.");
+            m.push(r);
+        }
         self.modules.push(m);
     }
 
@@ -238,6 +276,60 @@ impl Builder<'_> {
                 ));
                 m.push(assignment(&format!("{sym}Operator"), Role::ManagedIdentityOperator, Some(&sym), None));
             }
+            self.modules.push(m);
+        }
+    }
+
+    /// AIB's right to write a VHD into the container of a distribution's `uri`.
+    pub(super) fn vhd_access(&mut self) {
+        let targets: Vec<(String, String)> = self
+            .spec
+            .distribute
+            .iter()
+            .filter_map(|d| match d {
+                Distribution::Vhd(v) => {
+                    let account = v.storage_account.clone()?;
+                    let uri = v.uri.as_deref().filter(|u| !crate::params::has_references(u))?;
+                    let (_, container) = crate::check::distribute::vhd_container(uri)?;
+                    Some((account, container))
+                }
+                _ => None,
+            })
+            .fold(Vec::new(), |mut acc, t| {
+                if !acc.contains(&t) {
+                    acc.push(t);
+                }
+                acc
+            });
+        let image = self.name().to_string();
+        let count = targets.len();
+        for (n, (account, container)) in targets.into_iter().enumerate() {
+            let symbol = numbered("vhdAccess", n, count);
+            let mut m = module(
+                &symbol,
+                "vhd-access",
+                &image,
+                "AIB's right to write the VHD into this container, and nowhere else in the account.",
+            );
+            m.deployment = numbered_deployment(&m.deployment, n, count);
+            m.scope = scope_of(&account);
+            m.param(principal_param(), Expr::output("identity", PRINCIPAL));
+            let name = names_of(&account).first().cloned().unwrap_or_default();
+            m.push(existing("storageAccount", "Microsoft.Storage/storageAccounts", api::STORAGE, &name));
+            m.push(
+                existing("blobService", "Microsoft.Storage/storageAccounts/blobServices", api::STORAGE, "default")
+                    .parent("storageAccount"),
+            );
+            m.push(
+                existing(
+                    "container",
+                    "Microsoft.Storage/storageAccounts/blobServices/containers",
+                    api::STORAGE,
+                    &container,
+                )
+                .parent("blobService"),
+            );
+            m.push(assignment("vhdWriter", Role::StorageBlobDataContributor, Some("container"), None));
             self.modules.push(m);
         }
     }

@@ -58,6 +58,8 @@ impl Builder<'_> {
                 )
                 .with("properties", self.image_definition_properties(&img)),
             );
+            m.push(role_definition("galleryReader", Role::GalleryReader));
+            m.push(assignment("galleryReaderAssignment", Role::GalleryReader, Some("gallery"), Some("galleryReader")));
             m.push(role_definition("imageVersionWriter", Role::ImageVersionWriter));
             m.push(assignment(
                 "imageVersionWriterAssignment",
@@ -125,6 +127,8 @@ impl Builder<'_> {
                 )
                 .parent("gallery"),
             );
+            m.push(role_definition("galleryReader", Role::GalleryReader));
+            m.push(assignment("galleryReaderAssignment", Role::GalleryReader, Some("gallery"), Some("galleryReader")));
             m.push(role_definition("imageVersionWriter", Role::ImageVersionWriter));
             m.push(assignment(
                 "imageVersionWriterAssignment",

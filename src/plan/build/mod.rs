@@ -19,7 +19,7 @@ use crate::check::names::parse_resource_id;
 use crate::library::Library;
 use crate::spec::*;
 use identity::IdentityRefs;
-pub use template::deploy_time_scheme;
+pub use template::{deploy_time_scheme, same_region};
 
 const PRINCIPAL: &str = "principalId";
 
@@ -61,6 +61,7 @@ pub fn build(spec: &ImageSpec, base_dir: &FsPath, spec_file: &str, library: &Lib
     b.network_access();
     b.vm_identity_access();
     b.managed_image_access();
+    b.vhd_access();
     let (mut template, hash) = b.image_template(&identity, artifacts_url, &gallery_image_ids);
     // The template's name is a variable of main, output in both phases: `aibc deploy` learns
     // from phase 1 which template phase 2 will create, and deletes the superseded ones first

@@ -305,14 +305,27 @@ impl Builder<'_> {
                 let regions: Vec<Expr> = if g.regions.is_empty() {
                     vec![region_expr(self.location(), default_replicas, g.storage_account_type)]
                 } else {
+                    // A gallery created here sits at `location`, and AIB needs the gallery's
+                    // region among the targets ("One of the regions must be the region where
+                    // the Gallery is deployed"): that entry follows the parameter, so a
+                    // deploy-time location cannot leave the gallery out of its own regions.
+                    let created_here = g.image_id.is_none()
+                        && self.spec.gallery.as_ref().is_some_and(|x| x.image_id.is_none() && x.name.is_some());
+                    let gallery_region = |n: &str| {
+                        if created_here && self.spec.location.as_deref().is_some_and(|l| same_region(l, n)) {
+                            self.location()
+                        } else {
+                            from_spec_string(n)
+                        }
+                    };
                     g.regions
                         .iter()
                         .map(|r| match r {
                             TargetRegion::Name(n) => {
-                                region_expr(from_spec_string(n), default_replicas, g.storage_account_type)
+                                region_expr(gallery_region(n), default_replicas, g.storage_account_type)
                             }
                             TargetRegion::Long(r) => region_expr(
-                                from_spec_string(&r.name),
+                                gallery_region(&r.name),
                                 r.replicas.unwrap_or(default_replicas),
                                 r.storage_account_type.or(g.storage_account_type),
                             ),
@@ -378,7 +391,13 @@ impl Builder<'_> {
     }
 }
 
-pub(super) fn region_expr(name: Expr, replicas: u32, storage: Option<StorageAccountType>) -> Expr {
+/// `West Europe` and `westeurope` are the same region.
+pub fn same_region(a: &str, b: &str) -> bool {
+    let norm = |s: &str| s.chars().filter(|c| !c.is_whitespace()).collect::<String>().to_ascii_lowercase();
+    !crate::params::has_references(a) && norm(a) == norm(b)
+}
+
+fn region_expr(name: Expr, replicas: u32, storage: Option<StorageAccountType>) -> Expr {
     let name = match name {
         // Inside the template module the location is the module's own parameter.
         Expr::Param(p) if p == "location" => Expr::param("location"),

@@ -17,7 +17,7 @@ var tags = {
   workload: 'orders-api'
 }
 
-var templateName = 'orders-api-ubuntu2404-${take(uniqueString('ff506e36', location), 8)}'
+var templateName = 'orders-api-ubuntu2404-${take(uniqueString('667d8136', location), 8)}'
 
 // The user-assigned identity Azure Image Builder runs as. It gets roles only where the build needs them.
 module identity 'modules/identity.bicep' = {
@@ -55,7 +55,7 @@ module gallery 'modules/gallery.bicep' = {
 
 // AIB's right to read the source image, and nothing else there.
 module sourceAccess 'modules/source-access.bicep' = {
-  name: 'orders-api-ubuntu2404-source-access'
+  name: 'orders-api-ubuntu2404-source-access-${take(uniqueString(resourceGroup().id), 6)}'
   scope: resourceGroup('7d1e3c52-4b8a-4f0e-9c61-2a5b8e0f3d94', 'rg-images-shared')
   params: {
     principalId: identity.outputs.principalId

@@ -29,7 +29,7 @@ var tags = {
   workload: 'ci-agents'
 }
 
-var templateName = 'ci-agent-ubuntu2204-${take(uniqueString('984977f4', location, imageVersion, environment), 8)}'
+var templateName = 'ci-agent-ubuntu2204-${take(uniqueString('50b904c8', location, imageVersion, environment), 8)}'
 
 // The user-assigned identity Azure Image Builder runs as. It gets roles only where the build needs them.
 module identity 'modules/identity.bicep' = {
@@ -67,7 +67,7 @@ module gallery 'modules/gallery.bicep' = {
 
 // AIB's right to create the managed image in this resource group.
 module managedImageAccess 'modules/managed-image-access.bicep' = {
-  name: 'ci-agent-ubuntu2204-managed-image-access'
+  name: 'ci-agent-ubuntu2204-managed-image-access-${take(uniqueString(resourceGroup().id), 6)}'
   scope: resourceGroup('rg-ci-agents-legacy')
   params: {
     principalId: identity.outputs.principalId

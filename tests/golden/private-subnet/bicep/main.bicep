@@ -24,13 +24,13 @@ var templateName = 'ubuntu-2404-internal-${take(uniqueString('0cfa568a', locatio
 
 // The existing user-assigned identity Azure Image Builder runs as.
 module identity 'modules/identity.bicep' = {
-  name: 'ubuntu-2404-internal-identity'
+  name: 'ubuntu-2404-internal-identity-${take(uniqueString(resourceGroup().id), 6)}'
   scope: resourceGroup('7d1e3c52-4b8a-4f0e-9c61-2a5b8e0f3d94', 'rg-image-build')
 }
 
 // The existing storage account for the build's scripts and files. AIB reads one container through its identity.
 module artifacts 'modules/artifacts.bicep' = {
-  name: 'ubuntu-2404-internal-artifacts'
+  name: 'ubuntu-2404-internal-artifacts-${take(uniqueString(resourceGroup().id), 6)}'
   scope: resourceGroup('7d1e3c52-4b8a-4f0e-9c61-2a5b8e0f3d94', 'rg-image-build')
   params: {
     containerName: 'aib-ubuntu-2404-internal'
@@ -40,7 +40,7 @@ module artifacts 'modules/artifacts.bicep' = {
 
 // AIB's right to publish versions of an existing gallery image definition.
 module galleryAccess 'modules/gallery-access.bicep' = {
-  name: 'ubuntu-2404-internal-gallery-access'
+  name: 'ubuntu-2404-internal-gallery-access-${take(uniqueString(resourceGroup().id), 6)}'
   scope: resourceGroup('7d1e3c52-4b8a-4f0e-9c61-2a5b8e0f3d94', 'rg-images-shared')
   params: {
     principalId: identity.outputs.principalId
@@ -49,7 +49,7 @@ module galleryAccess 'modules/gallery-access.bicep' = {
 
 // AIB's rights in the staging resource group it builds in.
 module stagingAccess 'modules/staging-access.bicep' = {
-  name: 'ubuntu-2404-internal-staging-access'
+  name: 'ubuntu-2404-internal-staging-access-${take(uniqueString(resourceGroup().id), 6)}'
   scope: resourceGroup('7d1e3c52-4b8a-4f0e-9c61-2a5b8e0f3d94', 'rg-image-build-staging-ubuntu2404')
   params: {
     principalId: identity.outputs.principalId
@@ -58,7 +58,7 @@ module stagingAccess 'modules/staging-access.bicep' = {
 
 // AIB's right to join its build VM to the build subnet's virtual network.
 module networkAccess 'modules/network-access.bicep' = {
-  name: 'ubuntu-2404-internal-network-access'
+  name: 'ubuntu-2404-internal-network-access-${take(uniqueString(resourceGroup().id), 6)}'
   scope: resourceGroup('7d1e3c52-4b8a-4f0e-9c61-2a5b8e0f3d94', 'rg-image-build-network')
   params: {
     principalId: identity.outputs.principalId
@@ -67,7 +67,7 @@ module networkAccess 'modules/network-access.bicep' = {
 
 // AIB's right to attach these user-assigned identities to the build VM, and no other.
 module vmIdentityAccess 'modules/vm-identity-access.bicep' = {
-  name: 'ubuntu-2404-internal-vm-identity-access'
+  name: 'ubuntu-2404-internal-vm-identity-access-${take(uniqueString(resourceGroup().id), 6)}'
   scope: resourceGroup('7d1e3c52-4b8a-4f0e-9c61-2a5b8e0f3d94', 'rg-image-build')
   params: {
     principalId: identity.outputs.principalId

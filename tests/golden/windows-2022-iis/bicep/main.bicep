@@ -20,7 +20,7 @@ var tags = {
   workload: 'web'
 }
 
-var templateName = 'win2022-iis-${take(uniqueString('76f21df3', location, imageVersion), 8)}'
+var templateName = 'win2022-iis-${take(uniqueString('98f0fd38', location, imageVersion), 8)}'
 
 // The user-assigned identity Azure Image Builder runs as. It gets roles only where the build needs them.
 module identity 'modules/identity.bicep' = {
@@ -58,7 +58,7 @@ module gallery 'modules/gallery.bicep' = {
 
 // AIB's right to attach these user-assigned identities to the build VM, and no other.
 module vmIdentityAccess 'modules/vm-identity-access.bicep' = {
-  name: 'win2022-iis-vm-identity-access'
+  name: 'win2022-iis-vm-identity-access-${take(uniqueString(resourceGroup().id), 6)}'
   scope: resourceGroup('7d1e3c52-4b8a-4f0e-9c61-2a5b8e0f3d94', 'rg-image-build')
   params: {
     principalId: identity.outputs.principalId

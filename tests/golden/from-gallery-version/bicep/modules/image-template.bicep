@@ -101,7 +101,7 @@ resource imageTemplate 'Microsoft.VirtualMachineImages/imageTemplates@2025-10-01
         }
         targetRegions: [
           {
-            name: 'westeurope'
+            name: location
             replicaCount: 1
             storageAccountType: 'Standard_ZRS'
           }

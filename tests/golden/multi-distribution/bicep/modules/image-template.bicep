@@ -120,7 +120,7 @@ resource imageTemplate 'Microsoft.VirtualMachineImages/imageTemplates@2025-10-01
         }
         targetRegions: [
           {
-            name: 'westeurope'
+            name: location
             replicaCount: 3
             storageAccountType: 'Standard_ZRS'
           }

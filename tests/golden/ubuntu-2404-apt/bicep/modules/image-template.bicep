@@ -435,7 +435,7 @@ resource imageTemplate 'Microsoft.VirtualMachineImages/imageTemplates@2025-10-01
         runOutputName: 'ubuntu-2404-base-gallery'
         targetRegions: [
           {
-            name: 'westeurope'
+            name: location
             replicaCount: 1
             storageAccountType: 'Standard_ZRS'
           }

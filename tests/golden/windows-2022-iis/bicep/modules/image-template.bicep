@@ -1064,7 +1064,7 @@ resource imageTemplate 'Microsoft.VirtualMachineImages/imageTemplates@2025-10-01
         }
         targetRegions: [
           {
-            name: 'westeurope'
+            name: location
             replicaCount: 2
             storageAccountType: 'Standard_ZRS'
           }

@@ -478,7 +478,7 @@ resource imageTemplate 'Microsoft.VirtualMachineImages/imageTemplates@2025-10-01
         runOutputName: 'ubuntu-2204-server-gallery'
         targetRegions: [
           {
-            name: 'westeurope'
+            name: location
             replicaCount: 2
             storageAccountType: 'Standard_ZRS'
           }

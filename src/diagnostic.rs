@@ -60,6 +60,8 @@ codes! {
     Duration = "AIB206", Error, "A restart timeout is a number with a unit: 90s, 10m, 1h.";
     VmSize = "AIB207", Warning, "The VM size does not look like an Azure VM size name.";
     Subnet = "AIB208", Error, "Build subnets: the container-instance subnet must share the build subnet's network, and excludes a proxy VM.";
+    AssignRoles = "AIB209", Error, "`identity.assignRoles: false` needs an existing identity.";
+    ExternalRights = "AIB210", Warning, "The identity's rights are managed elsewhere: the rights it must hold.";
     WindowsOnly = "AIB301", Error, "A Windows-only customizer in a Linux image.";
     LinuxOnly = "AIB302", Error, "A Linux-only customizer in a Windows image.";
     RelativeDestination = "AIB303", Error, "A File customizer destination must be an absolute path on the build VM.";

@@ -50,6 +50,9 @@ pub struct Plan {
     pub outputs: Vec<Output>,
     /// Local files to upload before the template is deployed.
     pub artifacts: Vec<Artifact>,
+    /// The rights AIB's identity needs, one line each (scope, role, custom actions). With
+    /// `identity.assignRoles: false` the plan grants none of them and validate lists these.
+    pub rights: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq)]

@@ -152,3 +152,29 @@ def test_windows_on_a_vnet_in_an_existing_staging_group_grants_aibs_first_party_
         ["b24988ac-6180-42a0-ab88-20f7382dd24c"], granted  # Contributor on the staging group
     built = run(env, spec, "rg-life-win")
     assert built.code == 0, built.output
+
+
+def test_an_identity_with_rights_managed_elsewhere_gets_no_role_writes(env, tmp_path):
+    spec = copy_example(tmp_path, "private-subnet")
+    spec.write_text(spec.read_text().replace("identity:\n", "identity:\n  assignRoles: false\n", 1))
+    checked = env.aibc("validate", str(spec))
+    assert checked.code == 0 and "AIB210" in checked.stderr, checked.output
+    assert "Contributor on resource group `rg-image-build-staging-ubuntu2404`" in checked.stderr
+    # Whoever manages the identity granted it what validate listed (here: Owner on the subscription).
+    identity = f"{SUB_RG}/rg-image-build/providers/Microsoft.ManagedIdentity/userAssignedIdentities/id-aib-platform"
+    principal = env.get(identity, "2024-11-30")["properties"]["principalId"]
+    # Owner grants no data actions: blob reads need their own role (Storage Blob Data Reader).
+    for assignment, role in [("5b0c3f8e-1d2a-4c3b-9e8f-7a6b5c4d3e2f", "8e3af657-a8ff-443c-a75c-2fe8c4bcb635"),
+                             ("6c1d4a9f-2e3b-4d4c-8f9a-8b7c6d5e4f3a", "2a2b9908-6ea1-4ae2-8e65-a410df84e7d1")]:
+        env.put(f"/subscriptions/{e2e.EXAMPLES_SUBSCRIPTION}/providers/Microsoft.Authorization/roleAssignments/"
+                f"{assignment}", {"properties": {
+                    "roleDefinitionId": f"/subscriptions/{e2e.EXAMPLES_SUBSCRIPTION}/providers/"
+                                        f"Microsoft.Authorization/roleDefinitions/{role}",
+                    "principalId": principal, "principalType": "ServicePrincipal"}}, AUTHZ)
+    env.fake.reset_log()
+    deployed = deploy(env, spec, "rg-life-external")
+    assert deployed.code == 0, deployed.output
+    role_writes = [q for q in env.requests() if q["method"] == "PUT" and "/providers/Microsoft.Authorization/" in q["path"]]
+    assert role_writes == [], role_writes
+    built = run(env, spec, "rg-life-external")
+    assert built.code == 0, built.output

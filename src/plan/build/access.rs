@@ -160,6 +160,12 @@ impl Builder<'_> {
         self.modules.push(m);
     }
 
+    /// A Windows build on a virtual network in an existing staging group (see below).
+    pub(super) fn needs_first_party_grant(&self) -> bool {
+        let build = self.spec.build.as_ref();
+        self.spec.os == Os::Windows && build.is_some_and(|b| b.subnet.is_some() && b.staging_resource_group.is_some())
+    }
+
     pub(super) fn staging_access(&mut self) {
         let Some(rg) = self.spec.build.as_ref().and_then(|b| b.staging_resource_group.clone()) else {
             return;
@@ -178,8 +184,7 @@ impl Builder<'_> {
         // when trying to specify a pre-existing resource group and VNet to the Azure Image
         // Builder service with a Windows source image." Its object ID differs per tenant, so it
         // is a deploy-time parameter.
-        let build = self.spec.build.as_ref();
-        if self.spec.os == Os::Windows && build.is_some_and(|b| b.subnet.is_some()) {
+        if self.assign_roles && self.needs_first_party_grant() {
             let p = Param::new(
                 FIRST_PARTY,
                 ParamType::String,

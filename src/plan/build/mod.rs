@@ -4,6 +4,7 @@ mod access;
 mod artifacts;
 mod gallery;
 mod identity;
+mod rights;
 mod steps;
 mod template;
 
@@ -48,7 +49,8 @@ pub fn default_run_output_name(image: &str, d: &Distribution) -> String {
 /// Fails only when a local file cannot be read (the checker has vetted everything else).
 pub fn build(spec: &ImageSpec, base_dir: &FsPath, spec_file: &str, library: &Library) -> Result<Plan, String> {
     let steps = expand_steps(spec, library)?;
-    let mut b = Builder { spec, steps, modules: Vec::new(), params: Vec::new(), artifacts: Vec::new() };
+    let assign_roles = spec.identity.as_ref().and_then(|i| i.assign_roles) != Some(false);
+    let mut b = Builder { spec, steps, modules: Vec::new(), params: Vec::new(), artifacts: Vec::new(), assign_roles };
     b.main_params();
     b.collect_artifacts(base_dir)?;
 
@@ -62,6 +64,13 @@ pub fn build(spec: &ImageSpec, base_dir: &FsPath, spec_file: &str, library: &Lib
     b.vm_identity_access();
     b.managed_image_access();
     b.vhd_access();
+    let mut rights = rights::required(&b.modules);
+    if !b.assign_roles {
+        rights::strip(&mut b.modules);
+        if b.needs_first_party_grant() {
+            rights.push(format!("Contributor on the staging resource group for Azure Image Builder's first-party service principal (application {}), not for the identity", access::AIB_FIRST_PARTY_APP));
+        }
+    }
     let (mut template, hash) = b.image_template(&identity, artifacts_url, &gallery_image_ids);
     // The template's name is a variable of main, output in both phases: `aibc deploy` learns
     // from phase 1 which template phase 2 will create, and deletes the superseded ones first
@@ -128,6 +137,7 @@ pub fn build(spec: &ImageSpec, base_dir: &FsPath, spec_file: &str, library: &Lib
         modules: b.modules,
         outputs,
         artifacts: b.artifacts,
+        rights,
     })
 }
 
@@ -157,6 +167,8 @@ struct Builder<'a> {
     modules: Vec<Module>,
     params: Vec<Param>,
     artifacts: Vec<Artifact>,
+    /// False when the identity's rights are managed elsewhere (`identity.assignRoles`).
+    assign_roles: bool,
 }
 
 fn module(symbol: &str, file: &str, image: &str, description: &str) -> Module {

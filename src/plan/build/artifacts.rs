@@ -105,9 +105,24 @@ impl Builder<'_> {
                         ("defaultToOAuthAuthentication", Expr::Bool(true)),
                         ("minimumTlsVersion", Expr::str("TLS1_2")),
                         ("supportsHttpsTrafficOnly", Expr::Bool(true)),
+                        // Copies only from accounts of this tenant; no SFTP/local users.
+                        ("allowedCopyScope", Expr::str("AAD")),
+                        ("isLocalUserEnabled", Expr::Bool(false)),
+                        ("publicNetworkAccess", Expr::str("Enabled")),
+                        // Why Allow: see the module's intro (modules/artifacts.bicep.hbs).
+                        (
+                            "networkAcls",
+                            Expr::obj(vec![
+                                ("bypass", Expr::str("AzureServices")),
+                                ("defaultAction", Expr::str("Allow")),
+                            ]),
+                        ),
                     ]),
                 );
             m.push(r);
+            // Soft delete: a blob or container deleted by mistake (or by a pruning script) can
+            // be restored for a week, so a template that pins it keeps building.
+            let retention = || Expr::obj(vec![("enabled", Expr::Bool(true)), ("days", Expr::Int(7))]);
             m.push(
                 resource(
                     "blobService",
@@ -115,7 +130,14 @@ impl Builder<'_> {
                     api::STORAGE,
                     Expr::str("default"),
                 )
-                .parent(sa),
+                .parent(sa)
+                .with(
+                    "properties",
+                    Expr::obj(vec![
+                        ("deleteRetentionPolicy", retention()),
+                        ("containerDeleteRetentionPolicy", retention()),
+                    ]),
+                ),
             );
         }
         m.param(

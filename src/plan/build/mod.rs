@@ -127,6 +127,8 @@ pub fn build(spec: &ImageSpec, base_dir: &FsPath, spec_file: &str, library: &Lib
     });
     let mut vars = if spec.tags.is_empty() { Vec::new() } else { vec![("tags".to_string(), tags_expr(&spec.tags))] };
     vars.push((TEMPLATE_NAME_VAR.to_string(), template_name));
+    // `owner: '${owner}'` is just `owner` (Bicep's simplify-interpolation).
+    vars.iter_mut().for_each(|(_, e)| simplify(e, spec));
     Ok(Plan {
         name: spec.name.clone(),
         spec_file: spec_file.to_string(),

@@ -24,7 +24,7 @@ param imageVersion string
 
 var tags = {
   costCenter: '4810'
-  environment: '${environment}'
+  environment: environment
   owner: 'devex-team'
   workload: 'ci-agents'
 }

@@ -211,6 +211,11 @@ impl Builder<'_> {
         m.output("name", ParamType::String, "Name of the image template.", Expr::prop_of("imageTemplate", &["name"]));
         m.output("resourceId", ParamType::String, "Resource ID of the image template.", Expr::id_of("imageTemplate"));
 
+        // Storage hosts take the cloud's suffix from the deployment environment: a literal
+        // `core.windows.net` is wrong in sovereign clouds (Bicep's no-hardcoded-env-urls).
+        for r in &mut m.resources {
+            r.body.iter_mut().for_each(|p| storage_suffix(&mut p.value));
+        }
         // User parameters inside the template must be module parameters before the name is
         // derived, so that their deploy-time values take part in it.
         plumb_user_params(&mut m, spec);
@@ -389,6 +394,61 @@ impl Builder<'_> {
     pub(super) fn location_in_template(&self) -> Expr {
         Expr::param("location")
     }
+}
+
+const STORAGE_SUFFIX: &str = "core.windows.net";
+
+/// `environment().suffixes.storage`.
+fn storage_suffix_expr() -> Expr {
+    Expr::Access(
+        Box::new(Expr::Access(Box::new(Expr::call("environment", vec![])), "suffixes".into())),
+        "storage".into(),
+    )
+}
+
+/// Splits every literal around `core.windows.net` and puts the environment's storage suffix
+/// there (`https://x.blob.core.windows.net/…` → `'https://x.blob.${environment().suffixes.storage}/…'`).
+fn storage_suffix(e: &mut Expr) {
+    match e {
+        Expr::Str(s) if s.to_ascii_lowercase().contains(STORAGE_SUFFIX) => {
+            *e = Expr::interp(split_suffix(s));
+        }
+        Expr::Interp(parts) => {
+            let mut out = Vec::new();
+            for p in parts.drain(..) {
+                match p {
+                    Expr::Str(s) if s.to_ascii_lowercase().contains(STORAGE_SUFFIX) => out.extend(split_suffix(&s)),
+                    other => out.push(other),
+                }
+            }
+            *parts = out;
+        }
+        Expr::Array(items) | Expr::Call(_, items) => items.iter_mut().for_each(storage_suffix),
+        Expr::Object(props) => props.iter_mut().for_each(|p| storage_suffix(&mut p.value)),
+        Expr::Commented(_, inner) => storage_suffix(inner),
+        Expr::Cond(_, a, b) => {
+            storage_suffix(a);
+            storage_suffix(b);
+        }
+        _ => {}
+    }
+}
+
+fn split_suffix(s: &str) -> Vec<Expr> {
+    let lower = s.to_ascii_lowercase();
+    let mut parts = Vec::new();
+    let mut at = 0;
+    while let Some(i) = lower[at..].find(STORAGE_SUFFIX) {
+        if i > 0 {
+            parts.push(Expr::str(&s[at..at + i]));
+        }
+        parts.push(storage_suffix_expr());
+        at += i + STORAGE_SUFFIX.len();
+    }
+    if at < s.len() {
+        parts.push(Expr::str(&s[at..]));
+    }
+    parts
 }
 
 /// `West Europe` and `westeurope` are the same region.

@@ -167,7 +167,7 @@ resource imageTemplate 'Microsoft.VirtualMachineImages/imageTemplates@2025-10-01
           '$ErrorActionPreference = \'Stop\''
           '$ProgressPreference = \'SilentlyContinue\''
           ''
-          '$vhdLocations = @(\'\\\\stavdprofilesweu01.file.core.windows.net\\profiles\')'
+          '$vhdLocations = @(\'\\\\stavdprofilesweu01.file.${environment().suffixes.storage}\\profiles\')'
           '$installMode = \'ifMissing\''
           '$installUrl = \'https://aka.ms/fslogix_download\''
           '$installSha256 = \'\''

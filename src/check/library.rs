@@ -30,6 +30,14 @@ pub fn check(cx: &mut Context) {
             continue;
         };
         let m = &entry.manifest;
+        if step.run_as_system.is_some() && !m.steps.iter().any(|s| matches!(s, crate::spec::Step::PowerShell(_))) {
+            cx.at_key(
+                Code::WindowsOnly,
+                &at.join("runAsSystem"),
+                format!("`{}` runs no PowerShell, which is all `runAsSystem` applies to", step.entry),
+            )
+            .hint("remove `runAsSystem`");
+        }
         if m.os != spec.os {
             cx.at(
                 Code::EntryOs,

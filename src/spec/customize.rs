@@ -25,6 +25,10 @@ pub struct LibraryStep {
     /// A name for the expanded steps in AIB's log. Default: the entry's name.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
+    /// Run the entry's PowerShell steps as the local SYSTEM account (AIB's `runAsSystem`,
+    /// which takes effect only elevated, so `runElevated` is set with it). Windows only.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub run_as_system: Option<bool>,
 }
 
 /// An AIB customizer, chosen by `type`.

@@ -153,7 +153,13 @@ fn expand_steps(spec: &ImageSpec, library: &Library) -> Result<Vec<(Option<Strin
             CustomizeStep::Library(l) => {
                 let entry = library.get(&l.entry).ok_or_else(|| format!("no library entry `{}`", l.entry))?;
                 let e = crate::library::expand(library, entry, &l.with, l.name.as_deref(), vm_identity)?;
-                for (j, step) in e.steps.into_iter().enumerate() {
+                for (j, mut step) in e.steps.into_iter().enumerate() {
+                    if let (Some(system), Step::PowerShell(p)) = (l.run_as_system, &mut step) {
+                        p.run_as_system = Some(system);
+                        if system {
+                            p.run_elevated = Some(true);
+                        }
+                    }
                     steps.push(((j == 0).then(|| format!("library: {}", e.label)), step));
                 }
             }

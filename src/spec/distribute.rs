@@ -65,7 +65,7 @@ pub struct GalleryDistribution {
     /// Name of this distribution's run output. Default `<image name>-gallery`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub run_output_name: Option<String>,
-    /// Tags for the image version.
+    /// Tags for the image version. The spec's `tags` apply too; a key given here overrides them.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub artifact_tags: BTreeMap<String, String>,
 }
@@ -180,7 +180,7 @@ pub struct ManagedImageDistribution {
     /// Name of this distribution's run output. Default `<image name>-managed`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub run_output_name: Option<String>,
-    /// Tags for the managed image.
+    /// Tags for the managed image. The spec's `tags` apply too; a key given here overrides them.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub artifact_tags: BTreeMap<String, String>,
 }
@@ -198,7 +198,7 @@ pub struct VhdDistribution {
     /// Name of this distribution's run output. Default `<image name>-vhd`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub run_output_name: Option<String>,
-    /// Tags for the VHD.
+    /// Tags for the VHD. The spec's `tags` apply too; a key given here overrides them.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub artifact_tags: BTreeMap<String, String>,
 }

@@ -166,8 +166,8 @@ impl Builder<'_> {
             }
             props.push(("errorHandling", Expr::obj(eh)));
         }
-        if !build.managed_resource_tags.is_empty() {
-            props.push(("managedResourceTags", tags_expr(&build.managed_resource_tags)));
+        if let Some(t) = inherited_tags(&spec.tags, &build.managed_resource_tags) {
+            props.push(("managedResourceTags", t));
         }
         if let Some(a) = build.auto_run {
             props.push(("autoRun", Expr::obj(vec![("state", Expr::str(if a { "Enabled" } else { "Disabled" }))])));
@@ -265,7 +265,7 @@ impl Builder<'_> {
         let run_output = |explicit: &Option<String>| {
             from_spec_string(explicit.as_deref().unwrap_or(&default_run_output_name(&spec.name, d)))
         };
-        let tags = |t: &BTreeMap<String, String>| (!t.is_empty()).then(|| tags_expr(t));
+        let tags = |t: &BTreeMap<String, String>| inherited_tags(&spec.tags, t);
         match d {
             Distribution::Gallery(g) => {
                 let base = Expr::param(gallery_param.unwrap_or("imageDefinitionResourceId"));
@@ -394,6 +394,13 @@ impl Builder<'_> {
     pub(super) fn location_in_template(&self) -> Expr {
         Expr::param("location")
     }
+}
+
+/// The spec's tags with `own` on top (a key of `own` wins), or nothing when both are empty.
+fn inherited_tags(spec: &BTreeMap<String, String>, own: &BTreeMap<String, String>) -> Option<Expr> {
+    let mut all = spec.clone();
+    all.extend(own.iter().map(|(k, v)| (k.clone(), v.clone())));
+    (!all.is_empty()).then(|| tags_expr(&all))
 }
 
 const STORAGE_SUFFIX: &str = "core.windows.net";

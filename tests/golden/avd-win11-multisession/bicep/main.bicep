@@ -20,7 +20,7 @@ var tags = {
   workload: 'avd'
 }
 
-var templateName = 'avd-win11-24h2-m365-${take(uniqueString('209da84e', location, imageVersion), 8)}'
+var templateName = 'avd-win11-24h2-m365-${take(uniqueString('34b2ba20', location, imageVersion), 8)}'
 
 // The user-assigned identity Azure Image Builder runs as. It gets roles only where the build needs them.
 module identity 'modules/identity.bicep' = {

@@ -17,7 +17,7 @@ var tags = {
   workload: 'orders-api'
 }
 
-var templateName = 'orders-api-ubuntu2404-${take(uniqueString('667d8136', location), 8)}'
+var templateName = 'orders-api-ubuntu2404-${take(uniqueString('385e104c', location), 8)}'
 
 // The user-assigned identity Azure Image Builder runs as. It gets roles only where the build needs them.
 module identity 'modules/identity.bicep' = {

@@ -29,7 +29,7 @@ var tags = {
   workload: 'ci-agents'
 }
 
-var templateName = 'ci-agent-ubuntu2204-${take(uniqueString('50b904c8', location, imageVersion, environment), 8)}'
+var templateName = 'ci-agent-ubuntu2204-${take(uniqueString('b1f759f8', location, imageVersion, environment), 8)}'
 
 // The user-assigned identity Azure Image Builder runs as. It gets roles only where the build needs them.
 module identity 'modules/identity.bicep' = {

@@ -20,7 +20,7 @@ var tags = {
   owner: 'platform-team'
 }
 
-var templateName = 'ubuntu-2404-internal-${take(uniqueString('0cfa568a', location, imageVersion), 8)}'
+var templateName = 'ubuntu-2404-internal-${take(uniqueString('294ff960', location, imageVersion), 8)}'
 
 // The existing user-assigned identity Azure Image Builder runs as.
 module identity 'modules/identity.bicep' = {

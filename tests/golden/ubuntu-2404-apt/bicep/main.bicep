@@ -19,7 +19,7 @@ var tags = {
   owner: 'platform-team'
 }
 
-var templateName = 'ubuntu-2404-base-${take(uniqueString('bde2ff0f', location, imageVersion), 8)}'
+var templateName = 'ubuntu-2404-base-${take(uniqueString('68481803', location, imageVersion), 8)}'
 
 // The user-assigned identity Azure Image Builder runs as. It gets roles only where the build needs them.
 module identity 'modules/identity.bicep' = {

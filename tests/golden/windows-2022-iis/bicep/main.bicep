@@ -20,7 +20,7 @@ var tags = {
   workload: 'web'
 }
 
-var templateName = 'win2022-iis-${take(uniqueString('12c5676e', location, imageVersion), 8)}'
+var templateName = 'win2022-iis-${take(uniqueString('11a92605', location, imageVersion), 8)}'
 
 // The user-assigned identity Azure Image Builder runs as. It gets roles only where the build needs them.
 module identity 'modules/identity.bicep' = {

@@ -1205,6 +1205,9 @@ resource imageTemplate 'Microsoft.VirtualMachineImages/imageTemplates@2025-10-01
         runOutputName: 'avd-win11-24h2-m365-gallery'
         artifactTags: {
           baseImage: 'win11-24h2-avd-m365'
+          costCenter: '4720'
+          owner: 'euc-team'
+          workload: 'avd'
         }
         targetRegions: [
           {
@@ -1224,6 +1227,11 @@ resource imageTemplate 'Microsoft.VirtualMachineImages/imageTemplates@2025-10-01
     vmProfile: {
       vmSize: 'Standard_D4s_v5'
       osDiskSizeGB: 128
+    }
+    managedResourceTags: {
+      costCenter: '4720'
+      owner: 'euc-team'
+      workload: 'avd'
     }
   }
 }

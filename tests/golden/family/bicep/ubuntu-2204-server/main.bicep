@@ -21,7 +21,7 @@ var tags = {
   owner: 'platform-team'
 }
 
-var templateName = 'ubuntu-2204-server-${take(uniqueString('0b94eca7', location, imageVersion), 8)}'
+var templateName = 'ubuntu-2204-server-${take(uniqueString('05fbd8be', location, imageVersion), 8)}'
 
 // The user-assigned identity Azure Image Builder runs as. It gets roles only where the build needs them.
 module identity 'modules/identity.bicep' = {

@@ -21,7 +21,7 @@ var tags = {
   owner: 'platform-team'
 }
 
-var templateName = 'ubuntu-2404-docker-${take(uniqueString('37b375bf', location, imageVersion), 8)}'
+var templateName = 'ubuntu-2404-docker-${take(uniqueString('22e7c097', location, imageVersion), 8)}'
 
 // The user-assigned identity Azure Image Builder runs as. It gets roles only where the build needs them.
 module identity 'modules/identity.bicep' = {

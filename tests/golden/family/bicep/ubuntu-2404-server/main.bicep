@@ -21,7 +21,7 @@ var tags = {
   owner: 'platform-team'
 }
 
-var templateName = 'ubuntu-2404-server-${take(uniqueString('5eb1886c', location, imageVersion), 8)}'
+var templateName = 'ubuntu-2404-server-${take(uniqueString('9f40e19b', location, imageVersion), 8)}'
 
 // The user-assigned identity Azure Image Builder runs as. It gets roles only where the build needs them.
 module identity 'modules/identity.bicep' = {

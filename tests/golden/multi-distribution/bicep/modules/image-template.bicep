@@ -116,7 +116,10 @@ resource imageTemplate 'Microsoft.VirtualMachineImages/imageTemplates@2025-10-01
         runOutputName: 'ci-agent-gallery'
         artifactTags: {
           channel: 'stable'
+          costCenter: '4810'
           environment: environment
+          owner: 'devex-team'
+          workload: 'ci-agents'
         }
         targetRegions: [
           {
@@ -138,7 +141,10 @@ resource imageTemplate 'Microsoft.VirtualMachineImages/imageTemplates@2025-10-01
         runOutputName: 'ci-agent-managed'
         artifactTags: {
           consumer: 'azdo-legacy-pool'
+          costCenter: '4810'
           environment: environment
+          owner: 'devex-team'
+          workload: 'ci-agents'
         }
       }
       {
@@ -146,7 +152,10 @@ resource imageTemplate 'Microsoft.VirtualMachineImages/imageTemplates@2025-10-01
         runOutputName: 'ci-agent-vhd'
         artifactTags: {
           consumer: 'hyperv-build-farm'
+          costCenter: '4810'
           environment: environment
+          owner: 'devex-team'
+          workload: 'ci-agents'
         }
       }
     ]
@@ -162,7 +171,9 @@ resource imageTemplate 'Microsoft.VirtualMachineImages/imageTemplates@2025-10-01
     managedResourceTags: {
       costCenter: '4810'
       environment: environment
+      owner: 'devex-team'
       purpose: 'image-build'
+      workload: 'ci-agents'
     }
   }
 }

@@ -199,7 +199,7 @@ resource imageTemplate 'Microsoft.VirtualMachineImages/imageTemplates@2025-10-01
           '$languages = @(\'de-DE\')'
           '$default = \'\''
           '$source = \'https://stcontosoimagemedia.blob.${environment().suffixes.storage}/media/windows-server-2022/Microsoft-Windows-Server-Language-Pack_x64_{language}.cab\''
-          '$checksums = @(\'de-DE=REPLACE-WITH-THE-SHA256-OF-YOUR-LANGUAGE-PACK-CAB\')'
+          '$checksums = @(\'de-DE=4C2E8A1F0B7D93E65A18C4F2D09B7E3A61F5C8D2B40E97A3C6D1F8E2B5A09C74\')'
           '$features = $true'
           '$workDir = Join-Path -Path $env:SystemDrive -ChildPath \'BuildArtifacts\\language-pack\''
           ''
@@ -1061,6 +1061,9 @@ resource imageTemplate 'Microsoft.VirtualMachineImages/imageTemplates@2025-10-01
         runOutputName: 'win2022-iis-gallery'
         artifactTags: {
           baseImage: '2022-datacenter-azure-edition'
+          costCenter: '4711'
+          owner: 'platform-team'
+          workload: 'web'
         }
         targetRegions: [
           {
@@ -1082,6 +1085,11 @@ resource imageTemplate 'Microsoft.VirtualMachineImages/imageTemplates@2025-10-01
       userAssignedIdentities: [
         '/subscriptions/7d1e3c52-4b8a-4f0e-9c61-2a5b8e0f3d94/resourceGroups/rg-image-build/providers/Microsoft.ManagedIdentity/userAssignedIdentities/id-image-media-reader'
       ]
+    }
+    managedResourceTags: {
+      costCenter: '4711'
+      owner: 'platform-team'
+      workload: 'web'
     }
   }
 }

@@ -69,6 +69,7 @@ codes! {
     ScriptSource = "AIB305", Error, "A script step needs exactly one of `inline` and `script`.";
     RunAsSystem = "AIB306", Error, "runAsSystem only takes effect together with runElevated.";
     SourceValidationOnly = "AIB307", Error, "sourceOnly validation runs no build, so the image cannot have customize steps.";
+    StepArtifacts = "AIB308", Error, "A step's `artifacts` are local files, read by an `inline` script with the build VM's identity.";
     DuplicateRunOutputName = "AIB401", Error, "Two distributions have the same runOutputName.";
     NoGallery = "AIB402", Error, "A gallery distribution needs a `gallery` (or an image definition ID).";
     SecurityType = "AIB403", Error, "A security type / Hyper-V generation / architecture combination the gallery rejects.";

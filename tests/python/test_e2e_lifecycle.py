@@ -178,3 +178,30 @@ def test_an_identity_with_rights_managed_elsewhere_gets_no_role_writes(env, tmp_
     assert role_writes == [], role_writes
     built = run(env, spec, "rg-life-external")
     assert built.code == 0, built.output
+
+
+def test_a_script_gets_the_blob_url_of_a_large_artifact(env, tmp_path):
+    import hashlib
+    (tmp_path / "installers").mkdir()
+    payload = b"a large installer\n" * 1000
+    (tmp_path / "installers" / "agent-2.1.bin").write_bytes(payload)
+    vm_identity = f"{SUB_RG}/rg-image-build/providers/Microsoft.ManagedIdentity/userAssignedIdentities/id-build-vm-kv-reader"
+    spec = tmp_path / "image.yaml"
+    spec.write_text(
+        "name: artifact-url\nos: linux\nlocation: westeurope\n"
+        "source:\n  platform: Canonical:ubuntu-24_04-lts:server:latest\n"
+        f"build:\n  vmIdentities: [{vm_identity}]\n"
+        "customize:\n  - type: Shell\n    artifacts: [installers/agent-2.1.bin]\n    inline: |\n"
+        "      curl -fsS -H \"Authorization: Bearer $TOKEN\" \"$AIBC_ARTIFACT_AGENT_2_1_BIN\" -o /tmp/agent.bin\n"
+        "distribute:\n  - vhd: {}\n")
+    deployed = deploy(env, spec, "rg-life-artifact")
+    assert deployed.code == 0, deployed.output
+    uploaded = re.search(r"uploaded installers/agent-2\.1\.bin as (\S+)", deployed.stderr)
+    assert uploaded, deployed.stderr
+    template = env.get(f"/subscriptions/{env.subscription}/resourceGroups/rg-life-artifact/providers/"
+                       f"Microsoft.VirtualMachineImages/imageTemplates/{ready(deployed)}", AIB)
+    inline = template["properties"]["customize"][0]["inline"]
+    url = re.match(r"export AIBC_ARTIFACT_AGENT_2_1_BIN='(https://[^']+)'$", inline[0])
+    assert url and url.group(1).endswith("/" + uploaded.group(1)), inline
+    assert inline[1] == f"export AIBC_ARTIFACT_AGENT_2_1_BIN_SHA256='{hashlib.sha256(payload).hexdigest()}'"
+    assert inline[2].startswith("curl ")

@@ -81,7 +81,7 @@ impl Mapper<'_> {
             "shell" => {
                 self.unknown_keys(v, path, &["inline", "scriptUri", "sha256Checksum"], "a Shell customizer");
                 let (inline, script, sha256) = self.script(v, path);
-                Some(Step::Shell(ShellStep { name, inline, script, sha256 }))
+                Some(Step::Shell(ShellStep { name, inline, script, sha256, artifacts: Vec::new() }))
             }
             "file" => self.file(v, path, name).map(Step::File),
             "windowsrestart" => {
@@ -157,6 +157,7 @@ impl Mapper<'_> {
             run_elevated: self.opt_bool(v, "runElevated", path).filter(|b| *b),
             run_as_system: self.opt_bool(v, "runAsSystem", path).filter(|b| *b),
             valid_exit_codes,
+            artifacts: Vec::new(),
         }
     }
 
@@ -204,7 +205,13 @@ impl Mapper<'_> {
                     "shell" => {
                         self.unknown_keys(s, &path, &["inline", "scriptUri", "sha256Checksum"], "a Shell validator");
                         let (inline, script, sha256) = self.script(s, &path);
-                        steps.push(ValidationStep::Shell(ShellStep { name, inline, script, sha256 }));
+                        steps.push(ValidationStep::Shell(ShellStep {
+                            name,
+                            inline,
+                            script,
+                            sha256,
+                            artifacts: Vec::new(),
+                        }));
                     }
                     "file" => {
                         if let Some(f) = self.file(s, &path, name) {

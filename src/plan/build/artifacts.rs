@@ -20,6 +20,16 @@ impl Builder<'_> {
         for f in steps.flatten() {
             add(f);
         }
+        for (_, s) in &self.steps {
+            super::steps::step_artifacts(s).iter().for_each(|f| add(f));
+        }
+        for v in self.spec.validate.iter().flat_map(|v| v.steps.iter()) {
+            match v {
+                ValidationStep::PowerShell(p) => p.artifacts.iter().for_each(|f| add(f)),
+                ValidationStep::Shell(p) => p.artifacts.iter().for_each(|f| add(f)),
+                ValidationStep::File(_) => {}
+            }
+        }
         for p in paths {
             let local = base_dir.join(&p);
             // A folder travels as one deterministic zip (AIB's File customizer copies files).

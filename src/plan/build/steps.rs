@@ -22,9 +22,12 @@ impl StepCtx<'_> {
         inline: &Option<Inline>,
         script: &Option<String>,
         sha: &Option<String>,
+        env: &[Expr],
     ) {
         if let Some(i) = inline {
-            p.push(("inline", Expr::strings(&i.lines())));
+            let mut lines = env.to_vec();
+            lines.extend(i.lines().iter().map(Expr::str));
+            p.push(("inline", Expr::Array(lines)));
         }
         if let Some(s) = script {
             let (uri, sha) = self.uri(s, sha.as_deref());
@@ -35,12 +38,28 @@ impl StepCtx<'_> {
         }
     }
 
+    /// Lines that set `AIBC_ARTIFACT_<NAME>` (the blob URL) and `…_SHA256` for a script.
+    fn artifact_env(&self, paths: &[String], set: impl Fn(&str, Expr) -> Vec<Expr>) -> Vec<Expr> {
+        let mut lines = Vec::new();
+        for path in paths {
+            let Some(a) = self.artifacts.iter().find(|a| &a.spec_path == path) else { continue };
+            let name = artifact_env_name(path);
+            let url = Expr::interp(vec![Expr::param("artifactsUrl"), Expr::str(format!("/{}", a.blob))]);
+            lines.push(Expr::interp(set(&name, url)));
+            lines.push(Expr::interp(set(&format!("{name}_SHA256"), Expr::str(&a.sha256))));
+        }
+        lines
+    }
+
     pub(super) fn powershell(&self, i: usize, s: &PowerShellStep) -> Expr {
         let mut p: Vec<(&str, Expr)> = vec![
             ("type", Expr::str("PowerShell")),
             ("name", Expr::str(step_name(i, "PowerShell", s.name.as_deref(), s.script.as_deref()))),
         ];
-        self.script(&mut p, &s.inline, &s.script, &s.sha256);
+        let env = self.artifact_env(&s.artifacts, |name, value| {
+            vec![Expr::str(format!("$env:{name} = '")), value, Expr::str("'")]
+        });
+        self.script(&mut p, &s.inline, &s.script, &s.sha256, &env);
         if let Some(b) = s.run_elevated {
             p.push(("runElevated", Expr::Bool(b)));
         }
@@ -61,7 +80,10 @@ impl StepCtx<'_> {
             ("type", Expr::str("Shell")),
             ("name", Expr::str(step_name(i, "Shell", s.name.as_deref(), s.script.as_deref()))),
         ];
-        self.script(&mut p, &s.inline, &s.script, &s.sha256);
+        let env = self.artifact_env(&s.artifacts, |name, value| {
+            vec![Expr::str(format!("export {name}='")), value, Expr::str("'")]
+        });
+        self.script(&mut p, &s.inline, &s.script, &s.sha256, &env);
         Expr::obj(p)
     }
 
@@ -155,5 +177,22 @@ pub(super) fn validation_file(s: &ValidationStep) -> Option<&str> {
         ValidationStep::PowerShell(p) => p.script.as_deref(),
         ValidationStep::Shell(p) => p.script.as_deref(),
         ValidationStep::File(f) => Some(&f.source),
+    }
+}
+
+/// `installers/setup-1.2.msi` → `AIBC_ARTIFACT_SETUP_1_2_MSI`.
+pub fn artifact_env_name(path: &str) -> String {
+    let file = path.trim_end_matches(['/', '\\']).rsplit(['/', '\\']).next().unwrap_or(path);
+    let upper: String =
+        file.chars().map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_uppercase() } else { '_' }).collect();
+    format!("AIBC_ARTIFACT_{upper}")
+}
+
+/// Local files a step exposes to its script (`artifacts:`).
+pub(super) fn step_artifacts(s: &Step) -> &[String] {
+    match s {
+        Step::PowerShell(p) => &p.artifacts,
+        Step::Shell(p) => &p.artifacts,
+        _ => &[],
     }
 }

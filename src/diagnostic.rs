@@ -84,6 +84,7 @@ codes! {
     UnusedParameter = "AIB503", Warning, "A declared parameter that nothing uses.";
     ParameterNotAllowed = "AIB504", Error, "A value that must be known at compile time uses a parameter.";
     ReservedParameter = "AIB505", Error, "A spec parameter with the name of a parameter aibc generates would silently replace it.";
+    Switch = "AIB506", Error, "A distribution's `enabled` is true, false or `${params.NAME}` of a bool parameter.";
     UnknownEntry = "AIB601", Error, "`use:` names no entry of the customization library.";
     EntryParameter = "AIB602", Error, "A `with:` key the library entry does not have.";
     EntryValue = "AIB603", Error, "A `with:` value of the wrong type, or not one of the entry's allowed values.";

@@ -45,6 +45,18 @@ pub fn check(cx: &mut Context) {
             outputs.insert(name, (name_at, anchor));
         }
 
+        if let Some(crate::spec::Switch::Param(p)) = dist.enabled() {
+            let names: Vec<String> = crate::params::references(p).collect();
+            let whole = names.len() == 1 && p.trim() == format!("${{params.{}}}", names[0]);
+            let is_bool = names
+                .first()
+                .and_then(|n| spec.parameters.get(n))
+                .is_some_and(|d| d.kind == crate::spec::ParameterType::Bool);
+            if !whole || !is_bool {
+                cx.at(Code::Switch, &at.join("enabled"), format!("`{p}` is not a bool parameter"))
+                    .hint("write `true`, `false`, or `${params.NAME}` where NAME is declared with `type: bool`");
+            }
+        }
         match dist {
             Distribution::Gallery(g) => {
                 if g.image_id.is_none() && !has_gallery_def {

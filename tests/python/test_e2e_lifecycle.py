@@ -205,3 +205,17 @@ def test_a_script_gets_the_blob_url_of_a_large_artifact(env, tmp_path):
     assert url and url.group(1).endswith("/" + uploaded.group(1)), inline
     assert inline[1] == f"export AIBC_ARTIFACT_AGENT_2_1_BIN_SHA256='{hashlib.sha256(payload).hexdigest()}'"
     assert inline[2].startswith("curl ")
+
+
+def test_a_distribution_is_switched_per_deploy(env, tmp_path):
+    spec = copy_example(tmp_path, "multi-distribution")
+    off = deploy(env, spec, "rg-life-switch", "--param", "publishManagedImage=false", "--image-version", "1.0.0")
+    assert off.code == 0, off.output
+    template = env.get(f"/subscriptions/{env.subscription}/resourceGroups/rg-life-switch/providers/"
+                       f"Microsoft.VirtualMachineImages/imageTemplates/{ready(off)}", AIB)
+    assert [d["type"] for d in template["properties"]["distribute"]] == ["SharedImage", "VHD"]
+    on = deploy(env, spec, "rg-life-switch", "--image-version", "1.0.0")
+    assert on.code == 0, on.output
+    template = env.get(f"/subscriptions/{env.subscription}/resourceGroups/rg-life-switch/providers/"
+                       f"Microsoft.VirtualMachineImages/imageTemplates/{ready(on)}", AIB)
+    assert [d["type"] for d in template["properties"]["distribute"]] == ["SharedImage", "ManagedImage", "VHD"]

@@ -104,6 +104,7 @@ impl Mapper<'_> {
                         location,
                         run_output_name,
                         artifact_tags,
+                        enabled: None,
                     }),
                     None,
                 ))
@@ -112,7 +113,13 @@ impl Mapper<'_> {
                 self.unknown_keys(v, path, &["uri", "runOutputName", "artifactTags"], "a VHD distribution");
                 let uri = self.opt_string(v, "uri", path, Field::Param).filter(|s| !s.is_empty());
                 Some((
-                    Distribution::Vhd(VhdDistribution { uri, run_output_name, artifact_tags, storage_account: None }),
+                    Distribution::Vhd(VhdDistribution {
+                        uri,
+                        run_output_name,
+                        artifact_tags,
+                        storage_account: None,
+                        enabled: None,
+                    }),
                     None,
                 ))
             }

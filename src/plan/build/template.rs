@@ -109,9 +109,14 @@ impl Builder<'_> {
         for (i, d) in spec.distribute.iter().enumerate() {
             let gallery_param =
                 gallery_ids.get(&i).and_then(|e| gallery_params.iter().find(|(x, _)| x == e)).map(|(_, n)| n.clone());
-            dists.push(self.distributor(d, gallery_param.as_deref()));
+            let when = match d.enabled() {
+                Some(Switch::Fixed(false)) => continue,
+                Some(Switch::Param(p)) => crate::params::references(p).next().map(|n| Expr::param(&n)),
+                _ => None,
+            };
+            dists.push((when, self.distributor(d, gallery_param.as_deref())));
         }
-        props.push(("distribute", Expr::Array(dists)));
+        props.push(("distribute", switched_array(dists)));
         let build = spec.build.clone().unwrap_or_default();
         if let Some(t) = build.timeout_minutes {
             props.push(("buildTimeoutInMinutes", Expr::Int(t.into())));
@@ -247,8 +252,14 @@ impl Builder<'_> {
             Expr::str(format!("{image}-{hash}"))
         } else {
             // Deploy-time values change the content too; fold them into the name.
+            // uniqueString() takes strings only: int and bool parameters go through string().
             let mut args = vec![Expr::str(&hash)];
-            args.extend(deploy_time);
+            args.extend(deploy_time.into_iter().map(|e| match &e {
+                Expr::Param(p) if spec.parameters.get(p).is_some_and(|d| d.kind != ParameterType::String) => {
+                    Expr::call("string", vec![e])
+                }
+                _ => e,
+            }));
             Expr::interp(vec![
                 Expr::str(format!("{image}-")),
                 Expr::call("take", vec![Expr::call("uniqueString", args), Expr::Int(8)]),
@@ -394,6 +405,30 @@ impl Builder<'_> {
     pub(super) fn location_in_template(&self) -> Expr {
         Expr::param("location")
     }
+}
+
+/// Items some of which are there only when their parameter is true: `concat([a, b], c ? [x] : [])`.
+fn switched_array(items: Vec<(Option<Expr>, Expr)>) -> Expr {
+    if items.iter().all(|(when, _)| when.is_none()) {
+        return Expr::Array(items.into_iter().map(|(_, e)| e).collect());
+    }
+    let mut chunks: Vec<Expr> = Vec::new();
+    let mut fixed: Vec<Expr> = Vec::new();
+    for (when, e) in items {
+        match when {
+            None => fixed.push(e),
+            Some(c) => {
+                if !fixed.is_empty() {
+                    chunks.push(Expr::Array(std::mem::take(&mut fixed)));
+                }
+                chunks.push(Expr::Cond(Box::new(c), Box::new(Expr::Array(vec![e])), Box::new(Expr::Array(vec![]))));
+            }
+        }
+    }
+    if !fixed.is_empty() {
+        chunks.push(Expr::Array(fixed));
+    }
+    Expr::call("concat", chunks)
 }
 
 /// The spec's tags with `own` on top (a key of `own` wins), or nothing when both are empty.

@@ -16,6 +16,9 @@ param location string = 'westeurope'
 ])
 param environment string = 'dev'
 
+@description('Optional. Also publish the managed image for the legacy pool; its pipeline passes false once the pool is gone.')
+param publishManagedImage bool = true
+
 @description('Optional. False deploys everything but the image template: the first phase, after which artifacts are uploaded and role assignments propagate.')
 param deployImageTemplate bool = true
 
@@ -29,7 +32,7 @@ var tags = {
   workload: 'ci-agents'
 }
 
-var templateName = 'ci-agent-ubuntu2204-${take(uniqueString('b1f759f8', location, imageVersion, environment), 8)}'
+var templateName = 'ci-agent-ubuntu2204-${take(uniqueString('1074b8ce', location, imageVersion, environment, string(publishManagedImage)), 8)}'
 
 // The user-assigned identity Azure Image Builder runs as. It gets roles only where the build needs them.
 module identity 'modules/identity.bicep' = {
@@ -86,6 +89,7 @@ module imageTemplate 'modules/image-template.bicep' = if (deployImageTemplate) {
     imageDefinitionResourceId: gallery.outputs.imageDefinitionResourceId
     imageVersion: imageVersion
     environment: environment
+    publishManagedImage: publishManagedImage
   }
   dependsOn: [
     managedImageAccess

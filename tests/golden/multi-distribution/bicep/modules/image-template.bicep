@@ -32,6 +32,9 @@ param imageVersion string
 @description('Required. Value of the spec parameter `environment`.')
 param environment string
 
+@description('Required. Value of the spec parameter `publishManagedImage`.')
+param publishManagedImage bool
+
 resource imageTemplate 'Microsoft.VirtualMachineImages/imageTemplates@2025-10-01' = {
   name: name
   location: location
@@ -109,7 +112,7 @@ resource imageTemplate 'Microsoft.VirtualMachineImages/imageTemplates@2025-10-01
         state: 'Enabled'
       }
     }
-    distribute: [
+    distribute: concat([
       {
         type: 'SharedImage'
         galleryImageId: '${imageDefinitionResourceId}/versions/${imageVersion}'
@@ -134,6 +137,7 @@ resource imageTemplate 'Microsoft.VirtualMachineImages/imageTemplates@2025-10-01
           }
         ]
       }
+    ], publishManagedImage ? [
       {
         type: 'ManagedImage'
         imageId: resourceId('rg-ci-agents-legacy', 'Microsoft.Compute/images', 'img-ci-agent-ubuntu2204')
@@ -147,6 +151,7 @@ resource imageTemplate 'Microsoft.VirtualMachineImages/imageTemplates@2025-10-01
           workload: 'ci-agents'
         }
       }
+    ] : [], [
       {
         type: 'VHD'
         runOutputName: 'ci-agent-vhd'
@@ -158,7 +163,7 @@ resource imageTemplate 'Microsoft.VirtualMachineImages/imageTemplates@2025-10-01
           workload: 'ci-agents'
         }
       }
-    ]
+    ])
     buildTimeoutInMinutes: 120
     vmProfile: {
       vmSize: 'Standard_D4s_v5'

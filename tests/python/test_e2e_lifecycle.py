@@ -219,3 +219,23 @@ def test_a_distribution_is_switched_per_deploy(env, tmp_path):
     template = env.get(f"/subscriptions/{env.subscription}/resourceGroups/rg-life-switch/providers/"
                        f"Microsoft.VirtualMachineImages/imageTemplates/{ready(on)}", AIB)
     assert [d["type"] for d in template["properties"]["distribute"]] == ["SharedImage", "ManagedImage", "VHD"]
+
+
+def test_a_running_build_on_the_superseded_template_is_not_deleted(make_env, tmp_path):
+    env = make_env(e2e.example_scenario(
+        retry_after=0, lro={"default": {"polls": 1, "retry_after": 0}, RUN_LRO: {"polls": 1, "retry_after": 0}},
+        runs={"default": {"polls_per_step": 50}}, replication={"polls": 1}))
+    e2e.seed_example_prerequisites(env)
+    spec = copy_example(tmp_path, "private-subnet")
+    first = deploy(env, spec, "rg-life-busy", "--image-version", "1.0.0")
+    assert first.code == 0, first.output
+    old = ready(first)
+    assert env.aibc("run", str(spec), "-g", "rg-life-busy", "--no-wait").code == 0
+    refused = deploy(env, spec, "rg-life-busy", "--image-version", "1.0.1")
+    assert refused.code == 1, refused.output
+    assert f"the image template {old} must be deleted" in refused.stderr and "a build is running on it" in refused.stderr
+    assert [t["name"] for t in templates(env, "rg-life-busy")] == [old], "the running build's template stays"
+    assert env.aibc("cancel", str(spec), "-g", "rg-life-busy").code == 0
+    replaced = deploy(env, spec, "rg-life-busy", "--image-version", "1.0.1")
+    assert replaced.code == 0, replaced.output
+    assert [t["name"] for t in templates(env, "rg-life-busy")] == [ready(replaced)]

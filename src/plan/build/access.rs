@@ -128,21 +128,7 @@ impl Builder<'_> {
         m.param(principal_param(), Expr::output("identity", PRINCIPAL));
         let names = names_of(&id);
         if what == "gallery" {
-            m.push(existing(
-                "gallery",
-                "Microsoft.Compute/galleries",
-                api::COMPUTE_GALLERY,
-                names.first().map(String::as_str).unwrap_or_default(),
-            ));
-            m.push(
-                existing(
-                    "sourceImage",
-                    "Microsoft.Compute/galleries/images",
-                    api::COMPUTE_GALLERY,
-                    names.get(1).map(String::as_str).unwrap_or_default(),
-                )
-                .parent("gallery"),
-            );
+            super::gallery::existing_gallery_image(&mut m, &names, "sourceImage");
         } else {
             m.push(existing(
                 "sourceImage",

@@ -58,15 +58,7 @@ impl Builder<'_> {
                 )
                 .with("properties", self.image_definition_properties(&img)),
             );
-            m.push(role_definition("galleryReader", Role::GalleryReader));
-            m.push(assignment("galleryReaderAssignment", Role::GalleryReader, Some("gallery"), Some("galleryReader")));
-            m.push(role_definition("imageVersionWriter", Role::ImageVersionWriter));
-            m.push(assignment(
-                "imageVersionWriterAssignment",
-                Role::ImageVersionWriter,
-                Some("imageDefinition"),
-                Some("imageVersionWriter"),
-            ));
+            publish_grants(&mut m);
             m.output(
                 "imageDefinitionResourceId",
                 ParamType::String,
@@ -112,30 +104,8 @@ impl Builder<'_> {
             m.scope = scope_of(id);
             let names = names_of(id);
             m.param(principal_param(), Expr::output("identity", PRINCIPAL));
-            m.push(existing(
-                "gallery",
-                "Microsoft.Compute/galleries",
-                api::COMPUTE_GALLERY,
-                names.first().map(String::as_str).unwrap_or_default(),
-            ));
-            m.push(
-                existing(
-                    "imageDefinition",
-                    "Microsoft.Compute/galleries/images",
-                    api::COMPUTE_GALLERY,
-                    names.get(1).map(String::as_str).unwrap_or_default(),
-                )
-                .parent("gallery"),
-            );
-            m.push(role_definition("galleryReader", Role::GalleryReader));
-            m.push(assignment("galleryReaderAssignment", Role::GalleryReader, Some("gallery"), Some("galleryReader")));
-            m.push(role_definition("imageVersionWriter", Role::ImageVersionWriter));
-            m.push(assignment(
-                "imageVersionWriterAssignment",
-                Role::ImageVersionWriter,
-                Some("imageDefinition"),
-                Some("imageVersionWriter"),
-            ));
+            existing_gallery_image(&mut m, &names, "imageDefinition");
+            publish_grants(&mut m);
             self.modules.push(m);
         }
         ids
@@ -180,4 +150,38 @@ impl Builder<'_> {
         }
         Expr::obj(props)
     }
+}
+
+/// AIB's rights to publish: read the gallery (on the gallery, the only scope where
+/// `galleries/read` applies) and write versions of the definition (ADR 5).
+fn publish_grants(m: &mut Module) {
+    m.push(role_definition("galleryReader", Role::GalleryReader));
+    m.push(assignment("galleryReaderAssignment", Role::GalleryReader, Some("gallery"), Some("galleryReader")));
+    m.push(role_definition("imageVersionWriter", Role::ImageVersionWriter));
+    m.push(assignment(
+        "imageVersionWriterAssignment",
+        Role::ImageVersionWriter,
+        Some("imageDefinition"),
+        Some("imageVersionWriter"),
+    ));
+}
+
+/// An existing gallery (`gallery`) and one of its image definitions (`image`), from the
+/// names of the definition's ID.
+pub(super) fn existing_gallery_image(m: &mut Module, names: &[String], image: &str) {
+    m.push(existing(
+        "gallery",
+        "Microsoft.Compute/galleries",
+        api::COMPUTE_GALLERY,
+        names.first().map(String::as_str).unwrap_or_default(),
+    ));
+    m.push(
+        existing(
+            image,
+            "Microsoft.Compute/galleries/images",
+            api::COMPUTE_GALLERY,
+            names.get(1).map(String::as_str).unwrap_or_default(),
+        )
+        .parent("gallery"),
+    );
 }

@@ -239,3 +239,26 @@ def test_a_running_build_on_the_superseded_template_is_not_deleted(make_env, tmp
     replaced = deploy(env, spec, "rg-life-busy", "--image-version", "1.0.1")
     assert replaced.code == 0, replaced.output
     assert [t["name"] for t in templates(env, "rg-life-busy")] == [ready(replaced)]
+
+
+def test_two_groups_deploying_one_spec_keep_their_own_nested_deployments(env, tmp_path):
+    """The source image's group is shared: each deploying group leaves its own deployment
+    record there (named with a hash of the deploying group), and a redeploy reuses its name."""
+    spec = copy_example(tmp_path, "from-gallery-version")
+    shared = "/resourcegroups/rg-images-shared/providers/microsoft.resources/deployments/"
+
+    def in_shared_group(rg: str) -> list[str]:
+        """The nested deployments the group's deployment wrote into the shared group."""
+        ops = env.get(f"/subscriptions/{env.subscription}/resourceGroups/{rg}/providers/Microsoft.Resources/"
+                      "deployments/aibc-orders-api-ubuntu2404/operations", "2025-04-01")["value"]
+        ids = [(o["properties"].get("targetResource") or {}).get("id", "") for o in ops]
+        return sorted({i.rsplit("/", 1)[-1] for i in ids if shared in i.lower()})
+
+    for rg in ("rg-life-team-a", "rg-life-team-b"):
+        r = deploy(env, spec, rg)
+        assert r.code == 0, r.output
+    a, b = in_shared_group("rg-life-team-a"), in_shared_group("rg-life-team-b")
+    assert a and b and not set(a) & set(b), (a, b)
+    again = deploy(env, spec, "rg-life-team-a", "--force")
+    assert again.code == 0, again.output
+    assert in_shared_group("rg-life-team-a") == a, "a redeploy reuses its names"

@@ -21,8 +21,6 @@ pub mod api {
     pub const RESOURCES: &str = "2025-04-01";
     pub const IMAGE_TEMPLATES: &str = "2025-10-01";
     pub const COMPUTE_GALLERY: &str = "2025-03-03";
-    /// Managed images (`Microsoft.Compute/images`), read before a build to see whether they exist.
-    pub const COMPUTE_IMAGES: &str = "2024-11-01";
     pub const SUBSCRIPTIONS: &str = "2022-12-01";
     pub const STORAGE: &str = "2025-01-01";
 }

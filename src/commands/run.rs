@@ -205,7 +205,7 @@ async fn start_and_follow(
         match deploy::lifecycle::existing_target(session, &template).await {
             Ok(Some(what)) => {
                 eprintln!(
-                    "error: {}: {what} already exists, so a build of {name} would fail when it publishes; nothing was started. `aibc deploy` again picks the next version of the spec's scheme (or give `--image-version`); a version or managed image the spec names must change in the spec",
+                    "error: {}: {what} already exists, so a build of {name} would fail when it publishes; nothing was started. `aibc deploy` again picks the next version of the spec's scheme (or give `--image-version`); a version the spec pins must change in the spec",
                     target.image
                 );
                 return exit::AZURE_REFUSED;

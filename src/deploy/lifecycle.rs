@@ -107,29 +107,20 @@ fn resource_group_of(id: &str) -> Option<String> {
     None
 }
 
-/// A distribution target of the template that already exists: AIB would build for an hour
-/// and then fail to publish. Gallery versions named in `galleryImageId` and managed images
-/// are checked; AIB's own `versioning` picks a free version, and VHDs get a new blob.
+/// A gallery version the template would publish that already exists: AIB would build for an
+/// hour and then fail to publish it. Only versions named in `galleryImageId` can collide: AIB's
+/// own `versioning` picks a free one, a VHD gets a new blob, and a managed image is replaced
+/// (AIB's documented managed-image rights include `Microsoft.Compute/images/delete` for that).
 pub async fn existing_target(session: &Session, template: &Value) -> Result<Option<String>> {
     let targets = template.pointer("/properties/distribute").and_then(Value::as_array).cloned().unwrap_or_default();
     for t in targets {
-        let (id, api, what) = match t.get("type").and_then(Value::as_str).unwrap_or_default() {
-            "SharedImage" => {
-                let id = t.get("galleryImageId").and_then(Value::as_str).unwrap_or_default();
-                let Some((_, version)) = split_version(id) else { continue };
-                (id.to_string(), api::COMPUTE_GALLERY, format!("the gallery image version {version}"))
-            }
-            "ManagedImage" => {
-                let id = t.get("imageId").and_then(Value::as_str).unwrap_or_default();
-                (id.to_string(), api::COMPUTE_IMAGES, "the managed image".to_string())
-            }
-            _ => continue,
-        };
-        if id.is_empty() {
+        if t.get("type").and_then(Value::as_str) != Some("SharedImage") {
             continue;
         }
-        match session.arm.get(&id, api).await {
-            Ok(Some(_)) => return Ok(Some(format!("{what} ({id})"))),
+        let id = t.get("galleryImageId").and_then(Value::as_str).unwrap_or_default();
+        let Some((_, version)) = split_version(id) else { continue };
+        match session.arm.get(id, api::COMPUTE_GALLERY).await {
+            Ok(Some(_)) => return Ok(Some(format!("the gallery image version {version} ({id})"))),
             Ok(None) => {}
             Err(e) if e.is_not_found() => {}
             Err(e) => return Err(e),

@@ -98,7 +98,7 @@ fn step_artifacts(cx: &mut Context, at: &Path, inline: bool, artifacts: &[String
             &at.join("artifacts"),
             "the script downloads these with the build VM's identity, and the build VM has none",
         )
-        .hint("add `build.vmIdentities` and give that identity Storage Blob Data Reader on the artifact container");
+        .hint("add `build.vmIdentities`: aibc lets that identity read the artifact container");
     }
     for (i, a) in artifacts.iter().enumerate() {
         let p = at.join("artifacts").join(i);

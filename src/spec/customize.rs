@@ -109,8 +109,8 @@ pub struct PowerShellStep {
     /// Local files (relative to the spec) uploaded with the build's other files but not
     /// copied onto the VM: an `inline` script gets each one's blob URL and SHA-256 in the
     /// environment variables `AIBC_ARTIFACT_<FILE NAME>` and `…_SHA256` and downloads it
-    /// itself with the build VM's identity (`build.vmIdentities`), which is faster than a
-    /// `File` step for large files.
+    /// itself with the build VM's identity (`build.vmIdentities`, which aibc gives Storage Blob
+    /// Data Reader on the artifact container), faster than a `File` step for large files.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub artifacts: Vec<String>,
 }
@@ -133,8 +133,8 @@ pub struct ShellStep {
     /// Local files (relative to the spec) uploaded with the build's other files but not
     /// copied onto the VM: an `inline` script gets each one's blob URL and SHA-256 in the
     /// environment variables `AIBC_ARTIFACT_<FILE NAME>` and `…_SHA256` and downloads it
-    /// itself with the build VM's identity (`build.vmIdentities`), which is faster than a
-    /// `File` step for large files.
+    /// itself with the build VM's identity (`build.vmIdentities`, which aibc gives Storage Blob
+    /// Data Reader on the artifact container), faster than a `File` step for large files.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub artifacts: Vec<String>,
 }

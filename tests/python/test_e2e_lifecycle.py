@@ -205,6 +205,14 @@ def test_a_script_gets_the_blob_url_of_a_large_artifact(env, tmp_path):
     assert url and url.group(1).endswith("/" + uploaded.group(1)), inline
     assert inline[1] == f"export AIBC_ARTIFACT_AGENT_2_1_BIN_SHA256='{hashlib.sha256(payload).hexdigest()}'"
     assert inline[2].startswith("curl ")
+    # The build VM's identity may read the container the URL points into, and only that.
+    vm_principal = env.get(vm_identity, "2024-11-30")["properties"]["principalId"]
+    container = f"/subscriptions/{env.subscription}/resourceGroups/rg-life-artifact/providers/Microsoft.Storage/"
+    readers = [q for q in env.requests() if q["method"] == "PUT" and "/roleAssignments/" in q["path"]
+               and (q.get("body") or {}).get("properties", {}).get("principalId") == vm_principal]
+    paths = {q["path"] for q in readers}  # both phases put it
+    assert len(paths) == 1 and readers[0]["path"].startswith(container) and "/containers/" in readers[0]["path"], paths
+    assert readers[0]["body"]["properties"]["roleDefinitionId"].endswith("2a2b9908-6ea1-4ae2-8e65-a410df84e7d1")
 
 
 def test_a_distribution_is_switched_per_deploy(env, tmp_path):

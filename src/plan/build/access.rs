@@ -11,7 +11,13 @@ pub(super) fn assignment(symbol: &str, role: Role, scope: Option<&str>, custom: 
 }
 
 /// The same for the principal in the module parameter `principal`.
-fn assignment_to(symbol: &str, role: Role, scope: Option<&str>, custom: Option<&str>, principal: &str) -> Resource {
+pub(super) fn assignment_to(
+    symbol: &str,
+    role: Role,
+    scope: Option<&str>,
+    custom: Option<&str>,
+    principal: &str,
+) -> Resource {
     let scope_id = match scope {
         Some(s) => Expr::id_of(s),
         None => Expr::rg_id(),
@@ -266,6 +272,15 @@ impl Builder<'_> {
                     names_of(id).first().map(String::as_str).unwrap_or_default(),
                 ));
                 m.push(assignment(&format!("{sym}Operator"), Role::ManagedIdentityOperator, Some(&sym), None));
+                if self.uses_step_artifacts() {
+                    // For the artifact container's grant to the build VM (artifacts.rs).
+                    m.output(
+                        &format!("{sym}PrincipalId"),
+                        ParamType::String,
+                        "Principal ID of this build VM identity.",
+                        Expr::prop_of(&sym, &["properties", "principalId"]),
+                    );
+                }
             }
             self.modules.push(m);
         }

@@ -1,6 +1,6 @@
 //! The build's local files and the private storage they are uploaded to.
 
-use super::access::{assignment, principal_param};
+use super::access::{assignment, assignment_to, principal_param};
 use super::steps::{step_file, validation_file};
 use super::*;
 
@@ -179,5 +179,54 @@ impl Builder<'_> {
         );
         self.modules.push(m);
         Some(Expr::output("artifacts", "containerUrl"))
+    }
+
+    /// Whether any script step lists `artifacts:` (it downloads them with the build VM's identity).
+    pub(super) fn uses_step_artifacts(&self) -> bool {
+        self.steps.iter().any(|(_, s)| !super::steps::step_artifacts(s).is_empty())
+            || self.spec.validate.iter().flat_map(|v| v.steps.iter()).any(|v| match v {
+                ValidationStep::PowerShell(p) => !p.artifacts.is_empty(),
+                ValidationStep::Shell(p) => !p.artifacts.is_empty(),
+                ValidationStep::File(_) => false,
+            })
+    }
+
+    /// Storage Blob Data Reader on the artifact container for each build VM identity, when a
+    /// step's script downloads files from there itself (`artifacts:`).
+    pub(super) fn artifact_readers(&mut self) {
+        if !self.uses_step_artifacts() {
+            return;
+        }
+        let outputs: Vec<(String, String)> = self
+            .modules
+            .iter()
+            .filter(|m| m.file == "vm-identity-access")
+            .flat_map(|m| {
+                m.outputs
+                    .iter()
+                    .filter(|o| o.name.ends_with("PrincipalId"))
+                    .map(|o| (m.symbol.clone(), o.name.clone()))
+                    .collect::<Vec<_>>()
+            })
+            .collect();
+        let Some(m) = self.modules.iter_mut().find(|m| m.symbol == "artifacts") else { return };
+        for (k, (module, output)) in outputs.iter().enumerate() {
+            let param = numbered("vmIdentityPrincipalId", k, outputs.len());
+            m.param(
+                Param::new(&param, ParamType::String, "Required. Principal ID of a build VM identity."),
+                Expr::output(module, output),
+            );
+            let r = assignment_to(
+                &numbered("vmIdentityReader", k, outputs.len()),
+                Role::StorageBlobDataReader,
+                Some("container"),
+                None,
+                &param,
+            )
+            .comment(
+                "Storage Blob Data Reader: the build VM's identity downloads the files steps list in `artifacts:`.",
+            );
+            m.push(r);
+        }
     }
 }

@@ -64,6 +64,7 @@ pub fn build(spec: &ImageSpec, base_dir: &FsPath, spec_file: &str, library: &Lib
     b.vm_identity_access();
     b.managed_image_access();
     b.vhd_access();
+    b.artifact_readers();
     let mut rights = rights::required(&b.modules);
     if !b.assign_roles {
         rights::strip(&mut b.modules);

@@ -76,6 +76,7 @@ pub fn emit(plan: &Plan) -> Vec<File> {
             "description": string(&m.description),
             "generator": generator,
             "existing": m.resources.first().is_some_and(|r| r.existing),
+            "grants": m.resources.iter().any(|r| r.rtype == "Microsoft.Authorization/roleAssignments"),
             "params": m.params.iter().map(param).collect::<Vec<_>>(),
             "resources": m.resources.iter().map(|r| resource(r, m)).collect::<Vec<_>>(),
             "outputs": m.outputs.iter().map(output).collect::<Vec<_>>(),

@@ -60,6 +60,8 @@ codes! {
     Duration = "AIB206", Error, "A restart timeout is a number with a unit: 90s, 10m, 1h.";
     VmSize = "AIB207", Warning, "The VM size does not look like an Azure VM size name.";
     Subnet = "AIB208", Error, "Build subnets: the container-instance subnet must share the build subnet's network, and excludes a proxy VM.";
+    AssignRoles = "AIB209", Error, "`identity.assignRoles: false` needs an existing identity.";
+    ExternalRights = "AIB210", Warning, "The identity's rights are managed elsewhere: the rights it must hold.";
     WindowsOnly = "AIB301", Error, "A Windows-only customizer in a Linux image.";
     LinuxOnly = "AIB302", Error, "A Linux-only customizer in a Windows image.";
     RelativeDestination = "AIB303", Error, "A File customizer destination must be an absolute path on the build VM.";
@@ -67,6 +69,7 @@ codes! {
     ScriptSource = "AIB305", Error, "A script step needs exactly one of `inline` and `script`.";
     RunAsSystem = "AIB306", Error, "runAsSystem only takes effect together with runElevated.";
     SourceValidationOnly = "AIB307", Error, "sourceOnly validation runs no build, so the image cannot have customize steps.";
+    StepArtifacts = "AIB308", Error, "A step's `artifacts` are local files, read by an `inline` script with the build VM's identity.";
     DuplicateRunOutputName = "AIB401", Error, "Two distributions have the same runOutputName.";
     NoGallery = "AIB402", Error, "A gallery distribution needs a `gallery` (or an image definition ID).";
     SecurityType = "AIB403", Error, "A security type / Hyper-V generation / architecture combination the gallery rejects.";
@@ -74,10 +77,14 @@ codes! {
     DuplicateRegion = "AIB405", Error, "A target region is listed twice.";
     ImageIdentifier = "AIB406", Error, "A new image definition needs publisher, offer and sku.";
     FixedVersion = "AIB407", Warning, "A fixed image version with a trigger or auto-run fails on the second build.";
+    GalleryRegion = "AIB408", Error, "The region of a gallery the spec creates must be one of its target regions.";
+    VhdDestination = "AIB409", Warning, "A VHD `uri` without its storage account: aibc cannot let AIB write there, so the build fails unless the identity already may.";
     UnknownParameter = "AIB501", Error, "A `${params.NAME}` reference to a parameter that is not declared.";
     ParameterValue = "AIB502", Error, "A parameter's default does not fit its type or allowed values.";
     UnusedParameter = "AIB503", Warning, "A declared parameter that nothing uses.";
     ParameterNotAllowed = "AIB504", Error, "A value that must be known at compile time uses a parameter.";
+    ReservedParameter = "AIB505", Error, "A spec parameter with the name of a parameter aibc generates would silently replace it.";
+    Switch = "AIB506", Error, "A distribution's `enabled` is true, false or `${params.NAME}` of a bool parameter.";
     UnknownEntry = "AIB601", Error, "`use:` names no entry of the customization library.";
     EntryParameter = "AIB602", Error, "A `with:` key the library entry does not have.";
     EntryValue = "AIB603", Error, "A `with:` value of the wrong type, or not one of the entry's allowed values.";

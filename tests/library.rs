@@ -332,3 +332,38 @@ fn a_single_backslash_before_a_placeholder_is_reported_where_it_is() {
     assert_eq!(codes, vec![(10, 18, "AIB607")]);
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn a_library_step_runs_as_system_when_asked() {
+    let dir = scratch("run-as-system");
+    let spec = "name: sys\nos: windows\nsource: {platform: 'MicrosoftWindowsServer:WindowsServer:2022-datacenter-azure-edition:latest'}\ncustomize:\n  - use: defender-update\n    runAsSystem: true\ndistribute: [{vhd: {}}]\n";
+    let path = dir.join("image.yaml");
+    std::fs::write(&path, spec).unwrap();
+    let doc = aibc::compiler::check_file(&path).unwrap();
+    let rendered: Vec<String> = doc.diags.iter().map(|d| aibc::diagnostic::render(d, &doc.sources, false)).collect();
+    assert!(doc.diags.is_empty(), "{}", rendered.join("\n"));
+    let out = aibc::compiler::compile(&doc, "image.yaml", aibc::compiler::Target::Arm).unwrap();
+    let arm: serde_json::Value =
+        serde_json::from_str(&out[0].files.iter().find(|f| f.path == "azuredeploy.json").unwrap().text).unwrap();
+    let mut found = Vec::new();
+    collect_customizers(&arm, &mut found);
+    let powershell: Vec<&serde_json::Value> = found.iter().filter(|c| c["type"] == "PowerShell").collect();
+    assert!(!powershell.is_empty());
+    for c in powershell {
+        assert_eq!((c["runAsSystem"].as_bool(), c["runElevated"].as_bool()), (Some(true), Some(true)), "{c}");
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+fn collect_customizers(v: &serde_json::Value, out: &mut Vec<serde_json::Value>) {
+    match v {
+        serde_json::Value::Object(m) => {
+            if let Some(serde_json::Value::Array(items)) = m.get("customize") {
+                out.extend(items.iter().cloned());
+            }
+            m.values().for_each(|x| collect_customizers(x, out));
+        }
+        serde_json::Value::Array(items) => items.iter().for_each(|x| collect_customizers(x, out)),
+        _ => {}
+    }
+}

@@ -62,6 +62,7 @@ fn windows_only(cx: &mut Context, at: &Path, what: &str) {
 fn powershell(cx: &mut Context, at: &Path, s: &PowerShellStep) {
     windows_only(cx, at, "PowerShell");
     script_source(cx, at, s.inline.is_some(), s.script.as_deref(), s.sha256.as_deref());
+    step_artifacts(cx, at, s.inline.is_some(), &s.artifacts);
     if s.run_as_system == Some(true) && s.run_elevated != Some(true) {
         cx.at_key(
             Code::RunAsSystem,
@@ -78,6 +79,37 @@ fn shell(cx: &mut Context, at: &Path, s: &ShellStep) {
             .hint("use a `PowerShell` step on Windows");
     }
     script_source(cx, at, s.inline.is_some(), s.script.as_deref(), s.sha256.as_deref());
+    step_artifacts(cx, at, s.inline.is_some(), &s.artifacts);
+}
+
+/// `artifacts:` of a script step: local files, an `inline` script to read the variables,
+/// and a build VM identity to download with.
+fn step_artifacts(cx: &mut Context, at: &Path, inline: bool, artifacts: &[String]) {
+    if artifacts.is_empty() {
+        return;
+    }
+    if !inline {
+        cx.at_key(Code::StepArtifacts, &at.join("artifacts"), "only an `inline` script gets the artifacts' variables")
+            .hint("write the commands in `inline`, or copy the file with a `File` step");
+    }
+    if cx.spec.build.as_ref().is_none_or(|b| b.vm_identities.is_empty()) {
+        cx.at_key(
+            Code::StepArtifacts,
+            &at.join("artifacts"),
+            "the script downloads these with the build VM's identity, and the build VM has none",
+        )
+        .hint("add `build.vmIdentities`: aibc lets that identity read the artifact container");
+    }
+    for (i, a) in artifacts.iter().enumerate() {
+        let p = at.join("artifacts").join(i);
+        if a.contains("://") {
+            cx.at(Code::StepArtifacts, &p, format!("`{a}` is a URL; the script can download it itself"))
+                .hint("list local files here (relative to the spec)");
+        } else if !cx.base_dir.join(a).is_file() {
+            cx.at(Code::MissingFile, &p, format!("`{a}` does not exist"))
+                .hint("give a path relative to the spec's folder");
+        }
+    }
 }
 
 fn file(cx: &mut Context, at: &Path, f: &FileStep) {

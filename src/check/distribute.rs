@@ -45,6 +45,18 @@ pub fn check(cx: &mut Context) {
             outputs.insert(name, (name_at, anchor));
         }
 
+        if let Some(crate::spec::Switch::Param(p)) = dist.enabled() {
+            let names: Vec<String> = crate::params::references(p).collect();
+            let whole = names.len() == 1 && p.trim() == format!("${{params.{}}}", names[0]);
+            let is_bool = names
+                .first()
+                .and_then(|n| spec.parameters.get(n))
+                .is_some_and(|d| d.kind == crate::spec::ParameterType::Bool);
+            if !whole || !is_bool {
+                cx.at(Code::Switch, &at.join("enabled"), format!("`{p}` is not a bool parameter"))
+                    .hint("write `true`, `false`, or `${params.NAME}` where NAME is declared with `type: bool`");
+            }
+        }
         match dist {
             Distribution::Gallery(g) => {
                 if g.image_id.is_none() && !has_gallery_def {
@@ -65,6 +77,22 @@ pub fn check(cx: &mut Context) {
                         cx.at(Code::DuplicateRegion, &rat, format!("`{}` is listed twice", r.name()))
                             .hint(format!("remove one (the first is regions[{prev}]); use `replicas` for more copies"));
                     }
+                }
+                let created_here = g.image_id.is_none()
+                    && spec.gallery.as_ref().is_some_and(|x| x.image_id.is_none() && x.name.is_some());
+                if created_here
+                    && !g.regions.is_empty()
+                    && let Some(l) = spec.location.as_deref().filter(|l| !has_references(l))
+                    && !g.regions.iter().any(|r| crate::plan::same_region(l, r.name()))
+                {
+                    // image-builder-json.md, targetRegions: "One of the regions must be the
+                    // region where the Gallery is deployed."
+                    cx.at_key(
+                        Code::GalleryRegion,
+                        &at.join("regions"),
+                        format!("the gallery is created in `{l}`, which `regions` does not list"),
+                    )
+                    .hint(format!("add `{l}`: AIB publishes in the gallery's region and replicates from there"));
                 }
                 if let Some(v) = &g.version {
                     version(cx, &at.join("version"), v, spec);
@@ -103,6 +131,7 @@ pub fn check(cx: &mut Context) {
                         "give `https://<account>.blob.core.windows.net/<container>/<name>.vhd`, or leave `uri` out",
                     );
                 }
+                vhd_destination(cx, &at, v);
             }
         }
     }
@@ -229,4 +258,40 @@ fn image_definition(cx: &mut Context) {
 
 pub fn run_output_name_ok(n: &str) -> bool {
     (1..=64).contains(&n.len()) && n.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+}
+
+/// AIB writes the VHD with its identity; aibc can grant that only knowing the account.
+fn vhd_destination(cx: &mut Context, at: &Path, v: &crate::spec::VhdDistribution) {
+    // An http or malformed uri is reported already (AIB205).
+    let Some(uri) = v.uri.as_deref().filter(|u| has_references(u) || u.starts_with("https://")) else { return };
+    match &v.storage_account {
+        None => {
+            cx.at(Code::VhdDestination, &at.join("uri"), "aibc cannot tell which storage account this is, so AIB gets no right to write there")
+                .hint("add `storageAccount: <resource ID of the account>` and aibc grants Storage Blob Data Contributor on the container");
+        }
+        Some(id) => {
+            names::resource_id(cx, &at.join("storageAccount"), id, "Microsoft.Storage/storageAccounts");
+            let account = crate::check::names::parse_resource_id(id).ok().and_then(|r| r.names.last().cloned());
+            if let (Some(account), Some((host_account, _))) = (account, vhd_container(uri))
+                && !has_references(uri)
+                && !account.eq_ignore_ascii_case(&host_account)
+            {
+                cx.at(
+                    Code::VhdDestination,
+                    &at.join("storageAccount"),
+                    format!("`uri` points into the account `{host_account}`, not `{account}`"),
+                )
+                .hint("give the resource ID of the account the uri names");
+            }
+        }
+    }
+}
+
+/// `https://<account>.blob.<suffix>/<container>/…` → (account, container).
+pub fn vhd_container(uri: &str) -> Option<(String, String)> {
+    let rest = uri.strip_prefix("https://")?;
+    let (host, path) = rest.split_once('/')?;
+    let account = host.split('.').next()?.to_string();
+    let container = path.split('/').next().filter(|c| !c.is_empty())?.to_string();
+    Some((account, container))
 }

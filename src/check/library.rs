@@ -30,6 +30,15 @@ pub fn check(cx: &mut Context) {
             continue;
         };
         let m = &entry.manifest;
+        pinned_checksums(cx, &at, &step.with);
+        if step.run_as_system.is_some() && !m.steps.iter().any(|s| matches!(s, crate::spec::Step::PowerShell(_))) {
+            cx.at_key(
+                Code::WindowsOnly,
+                &at.join("runAsSystem"),
+                format!("`{}` runs no PowerShell, which is all `runAsSystem` applies to", step.entry),
+            )
+            .hint("remove `runAsSystem`");
+        }
         if m.os != spec.os {
             cx.at(
                 Code::EntryOs,
@@ -125,4 +134,35 @@ pub fn is_secret_uri(s: &str) -> bool {
         [".vault.azure.net", ".vault.usgovcloudapi.net", ".vault.azure.cn"].iter().any(|d| host.ends_with(d));
     let segs: Vec<&str> = path.split('/').collect();
     vault_host && matches!(segs.as_slice(), ["secrets", name] | ["secrets", name, _] if !name.is_empty())
+}
+
+/// A `with:` value that pins a checksum (a parameter named `sha256`, or ending in `Sha256`)
+/// must be one: a placeholder such as `REPLACE-…` would otherwise reach the build VM, which
+/// refuses every file then. Lists pin as `KEY=SHA256` (language-pack).
+fn pinned_checksums(cx: &mut Context, at: &Path, with: &std::collections::BTreeMap<String, serde_json::Value>) {
+    let is_sha = |s: &str| s.len() == 64 && s.chars().all(|c| c.is_ascii_hexdigit());
+    for (name, value) in with {
+        if !(name == "sha256" || name.ends_with("Sha256")) {
+            continue;
+        }
+        let p = at.join("with").join(name.as_str());
+        match value {
+            serde_json::Value::String(s) if !s.is_empty() && !crate::params::has_references(s) && !is_sha(s) => {
+                cx.at(Code::Sha256, &p, format!("`{s}` is not a SHA-256 checksum")).hint(
+                    "64 hexadecimal digits, as `sha256sum` or `Get-FileHash` prints; leave it empty to pin nothing",
+                );
+            }
+            serde_json::Value::Array(items) => {
+                for (i, item) in items.iter().enumerate() {
+                    let Some(s) = item.as_str() else { continue };
+                    let sha = s.split_once('=').map_or(s, |(_, v)| v).trim();
+                    if !crate::params::has_references(s) && !is_sha(sha) {
+                        cx.at(Code::Sha256, &p.join(i), format!("`{sha}` in `{s}` is not a SHA-256 checksum"))
+                            .hint("write `KEY=` and the 64 hexadecimal digits of the file");
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
 }

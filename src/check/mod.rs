@@ -5,10 +5,10 @@
 //! span through the image's tree, so every diagnostic is located like the structural ones.
 
 mod customize;
-mod distribute;
+pub mod distribute;
 mod library;
 pub mod names;
-mod parameters;
+pub mod parameters;
 mod paths;
 mod source;
 
@@ -82,7 +82,35 @@ pub fn check(image: &Image) -> Vec<Diagnostic> {
     customize::check(&mut cx);
     library::check(&mut cx);
     distribute::check(&mut cx);
+    identity_rights(&mut cx);
     cx.diags
+}
+
+/// `identity.assignRoles: false`: only for an existing identity, and the rights it must then
+/// hold are listed (from the plan, which knows every grant aibc would otherwise make).
+fn identity_rights(cx: &mut Context) {
+    let Some(identity) = &cx.spec.identity else { return };
+    if identity.assign_roles != Some(false) {
+        return;
+    }
+    let at = p(&["identity", "assignRoles"]);
+    if identity.existing.is_none() {
+        cx.at(Code::AssignRoles, &at, "a new identity has no rights unless aibc grants them")
+            .hint("give `existing:` (an identity whose rights are managed elsewhere), or remove `assignRoles`");
+        return;
+    }
+    // Errors elsewhere (a missing file) leave the plan to be told by the checks that found them.
+    let Ok(plan) = crate::plan::build(cx.spec, cx.base_dir, "", cx.library) else { return };
+    if plan.rights.is_empty() {
+        return;
+    }
+    let list: Vec<String> = plan.rights.iter().map(|r| format!("- {r}")).collect();
+    cx.at(
+        Code::ExternalRights,
+        &at,
+        format!("aibc grants nothing; the identity must already hold:\n{}", list.join("\n")),
+    )
+    .hint("grant these where the identity's rights are managed, before `aibc deploy`");
 }
 
 pub fn p(segs: &[&str]) -> Path {

@@ -201,6 +201,15 @@ pub fn resource_id(cx: &mut Context, path: &Path, id: &str, expected: &str) {
     }
     match parse_resource_id(id) {
         Ok(parsed) if parsed.type_name.eq_ignore_ascii_case(expected) => {
+            // The gallery's name inside an ID obeys the same rule as `gallery.name`.
+            if expected.to_ascii_lowercase().starts_with("microsoft.compute/galleries")
+                && let Some(g) = parsed.names.first().filter(|g| !gallery_name_ok(g))
+            {
+                let fixed: String = g.chars().map(|c| if c == '-' { '_' } else { c }).collect();
+                cx.at(Code::GalleryName, path, format!("`{g}` in this ID cannot name a Compute Gallery"))
+                    .label("letters, digits, `.` and `_` only")
+                    .hint(format!("check the gallery's name (hyphens are not allowed: `{fixed}`?)"));
+            }
             if !resource_group_ok(&parsed.resource_group) {
                 cx.at(
                     Code::ResourceGroupName,

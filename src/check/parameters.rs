@@ -37,6 +37,16 @@ pub fn check(cx: &mut Context) {
         if !is_name(name) {
             cx.at_key(Code::ParameterValue, &at, format!("`{name}` cannot name a parameter"))
                 .hint("use letters, digits and `_`, starting with a letter");
+        } else if let Some(why) = replaces_generated(cx.spec, name) {
+            cx.at_key(Code::ReservedParameter, &at, format!("`{name}` is a parameter aibc generates: {why}")).hint(
+                match name.as_str() {
+                    "location" => {
+                        "rename it, or write `location: ${params.location}` so the spec's location is this parameter"
+                            .to_string()
+                    }
+                    _ => format!("rename it, for example to `{name}Value`"),
+                },
+            );
         } else if is_reserved(name) {
             cx.at_key(Code::ParameterValue, &at, format!("`{name}` is a name the generated template already uses"))
                 .hint(format!("rename it, for example to `{name}Value`"));
@@ -163,9 +173,30 @@ fn walk(cx: &mut Context, node: &Node, path: &Path, declared: &[String], used: &
     }
 }
 
+/// Parameters of the generated main template a spec parameter would silently replace.
+/// `location` is the spec's to take over only when the spec's location is that parameter;
+/// `imageVersion` only when aibc does not compute the version itself.
+fn replaces_generated(spec: &crate::spec::ImageSpec, name: &str) -> Option<&'static str> {
+    match name {
+        "deployImageTemplate" => Some("it switches the two phases of a deploy"),
+        "location" if spec.location.as_deref() != Some("${params.location}") => {
+            Some("the region of the template and everything created with it")
+        }
+        "imageVersion"
+            if spec.distribute.iter().any(|d| {
+                matches!(d, crate::spec::Distribution::Gallery(g) if crate::plan::deploy_time_scheme(g.version.as_ref()).is_some())
+            }) =>
+        {
+            Some("`aibc deploy` passes the version it computes from the spec's scheme in it")
+        }
+        _ => None,
+    }
+}
+
 /// Bicep keywords and the symbols aibc generates in main.bicep (`location` and
-/// `imageVersion` are not here: declaring them is how a spec takes them over).
-fn is_reserved(name: &str) -> bool {
+/// `imageVersion` are not here: declaring them is how a spec takes them over). The importer
+/// names its parameters around the same list.
+pub fn is_reserved(name: &str) -> bool {
     const KEYWORDS: &[&str] = &[
         "metadata",
         "targetScope",
@@ -189,6 +220,9 @@ fn is_reserved(name: &str) -> bool {
         "artifacts",
         "gallery",
         "imageTemplate",
+        "templateName",
+        "imageBuilderPrincipalId",
+        "deployImageTemplate",
         "sourceAccess",
         "stagingAccess",
         "az",

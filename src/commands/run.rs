@@ -201,6 +201,18 @@ async fn start_and_follow(
         emit(Event::Started { image: target.image.clone(), template: name, attached: true });
         Start::Attached
     } else {
+        // No build starts on a template whose distribution target exists (ADR 13).
+        match deploy::lifecycle::existing_target(session, &template).await {
+            Ok(Some(what)) => {
+                eprintln!(
+                    "error: {}: {what} already exists, so a build of {name} would fail when it publishes; nothing was started. `aibc deploy` again picks the next version of the spec's scheme (or give `--image-version`); a version the spec pins must change in the spec",
+                    target.image
+                );
+                return exit::AZURE_REFUSED;
+            }
+            Ok(None) => {}
+            Err(e) => return fail(&e),
+        }
         let accepted =
             match session.arm.post_no_wait(&format!("{}/run", target.template_id), api::IMAGE_TEMPLATES, None).await {
                 Ok(r) => r,

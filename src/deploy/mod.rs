@@ -7,6 +7,7 @@
 //! hash of what was deployed: deploying an unchanged spec again only reads (no PUT, no upload).
 
 pub mod failure;
+pub mod lifecycle;
 pub mod wait;
 
 use std::collections::BTreeMap;
@@ -246,6 +247,12 @@ async fn deploy_once<'v>(
 
     if options.replace {
         replace_older(session, image, options, out).await?;
+    } else if let Some(reason) = lifecycle::one_at_a_time(image.spec) {
+        // The superseded templates go before the new one is created (ADR 13).
+        let planned = outputs_of(&first).get("plannedImageTemplateName").and_then(Value::as_str).map(str::to_string);
+        let planned =
+            planned.ok_or_else(|| Error::Protocol("the deployment has no plannedImageTemplateName output".into()))?;
+        lifecycle::supersede(session, rg, &image.spec.name, &planned, reason, out).await?;
     }
 
     // Phase 2: the image template. AIB checks its identity's access when the template is
@@ -573,9 +580,8 @@ async fn replace_older(session: &Session, image: &Image<'_>, options: &Options, 
                 "a build is running on {name}: wait for it (`aibc status`) or cancel it (`aibc cancel`) before --replace"
             )));
         }
-        let id = t.get("id").and_then(Value::as_str).unwrap_or_default();
         out.say(&format!("deleting the older image template {name}"));
-        session.arm.delete(id, api::IMAGE_TEMPLATES).await?;
+        lifecycle::delete_template(session, &t).await?;
     }
     Ok(())
 }
@@ -594,7 +600,6 @@ pub async fn clean(session: &Session, rg: &str, image: &str, dry_run: bool, out:
             out.say(&format!("keeping {name}: a build is running on it"));
             continue;
         }
-        let id = t.get("id").and_then(Value::as_str).unwrap_or_default().to_string();
         let staging = t.pointer("/properties/exactStagingResourceGroup").and_then(Value::as_str).map(str::to_string);
         let custom_staging =
             t.pointer("/properties/stagingResourceGroup").and_then(Value::as_str).is_some_and(|s| !s.is_empty());
@@ -602,7 +607,7 @@ pub async fn clean(session: &Session, rg: &str, image: &str, dry_run: bool, out:
             out.say(&format!("would delete the image template {name}"));
         } else {
             out.say(&format!("deleting the image template {name}"));
-            session.arm.delete(&id, api::IMAGE_TEMPLATES).await?;
+            lifecycle::delete_template(session, &t).await?;
             // AIB deletes a staging group it created with the template; one that is left
             // over (a failed deletion) goes too. A group the spec named is the user's.
             if let Some(group) = staging.filter(|_| !custom_staging)

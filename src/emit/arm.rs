@@ -109,7 +109,7 @@ fn deployment(m: &Module, plan: &Plan) -> Value {
     let mut d = Map::new();
     d.insert("type".into(), json!("Microsoft.Resources/deployments"));
     d.insert("apiVersion".into(), json!(api::DEPLOYMENTS));
-    d.insert("name".into(), json!(m.deployment));
+    d.insert("name".into(), value(&m.deployment_name(), &main));
     if let Some(c) = &m.condition {
         d.insert("condition".into(), value(c, &main));
     }
@@ -155,7 +155,7 @@ fn deployment(m: &Module, plan: &Plan) -> Value {
 }
 
 fn deployment_id(m: &Module) -> String {
-    let name = quote(&m.deployment);
+    let name = expr(&m.deployment_name(), &Scope::Module(m));
     match &m.scope {
         Some(RgScope { subscription, resource_group }) if !subscription.is_empty() => {
             format!(

@@ -23,6 +23,7 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("gallery-access", include_str!("../../modules/gallery-access.bicep.hbs")),
     ("source-access", include_str!("../../modules/source-access.bicep.hbs")),
     ("staging-access", include_str!("../../modules/staging-access.bicep.hbs")),
+    ("vhd-access", include_str!("../../modules/vhd-access.bicep.hbs")),
     ("network-access", include_str!("../../modules/network-access.bicep.hbs")),
     ("vm-identity-access", include_str!("../../modules/vm-identity-access.bicep.hbs")),
     ("managed-image-access", include_str!("../../modules/managed-image-access.bicep.hbs")),
@@ -58,7 +59,7 @@ pub fn emit(plan: &Plan) -> Vec<File> {
         "params": plan.params.iter().map(param).collect::<Vec<_>>(),
         "vars": plan.vars.iter().map(|(n, v)| format!("var {n} = {}", expr(v, 0))).collect::<Vec<_>>(),
         "modules": plan.modules.iter().map(module_call).collect::<Vec<_>>(),
-        "outputs": plan.outputs.iter().map(output).collect::<Vec<_>>(),
+        "outputs": plan.outputs.iter().map(|o| output_as(o, &safe_module_output(o, plan))).collect::<Vec<_>>(),
     });
     let generator = main["generator"].clone();
     files.push(File { path: "main.bicep".into(), text: render(reg, "main", main) });
@@ -78,6 +79,7 @@ pub fn emit(plan: &Plan) -> Vec<File> {
             "description": string(&m.description),
             "generator": generator,
             "existing": m.resources.first().is_some_and(|r| r.existing),
+            "grants": m.resources.iter().any(|r| r.rtype == "Microsoft.Authorization/roleAssignments"),
             "params": m.params.iter().map(param).collect::<Vec<_>>(),
             "resources": m.resources.iter().map(|r| resource(r, m)).collect::<Vec<_>>(),
             "outputs": m.outputs.iter().map(output).collect::<Vec<_>>(),
@@ -174,15 +176,32 @@ pub fn upper_snake(s: &str) -> String {
     out
 }
 
-fn output(o: &Output) -> serde_json::Value {
+/// `cond ? mod.outputs.x : d` of a module deployed only when `cond` is written
+/// `mod.?outputs.x ?? d`: Bicep warns (BCP318) about the plain access even under the same
+/// condition. The ARM output keeps `if(cond, reference(…).outputs.x.value, d)`, which means the same.
+fn safe_module_output(o: &Output, plan: &Plan) -> String {
+    if let Expr::Cond(c, then, default) = &o.value
+        && let Expr::ModuleOutput(m, name) = then.as_ref()
+        && plan.modules.iter().any(|x| &x.symbol == m && x.condition.as_ref() == Some(c.as_ref()))
+    {
+        return format!("{m}.?outputs.{name} ?? {}", expr(default, 0));
+    }
+    expr(&o.value, 0)
+}
+
+fn output_as(o: &Output, value: &str) -> serde_json::Value {
     json!({
         "decorators": [format!("@description({})", string(&o.description))],
-        "decl": format!("output {} {} = {}", o.name, o.ty.bicep(), expr(&o.value, 0)),
+        "decl": format!("output {} {} = {value}", o.name, o.ty.bicep()),
     })
 }
 
+fn output(o: &Output) -> serde_json::Value {
+    output_as(o, &expr(&o.value, 0))
+}
+
 fn module_call(m: &Module) -> serde_json::Value {
-    let mut body = vec![format!("name: {}", string(&m.deployment))];
+    let mut body = vec![format!("name: {}", expr(&m.deployment_name(), 1))];
     if let Some(s) = &m.scope {
         body.push(format!("scope: {}", scope(s)));
     }

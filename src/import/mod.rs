@@ -260,7 +260,13 @@ pub fn round_trip(imported: &Imported, doc: &Document) -> Result<roundtrip::Repo
     let file = first.files.iter().find(|f| f.path == "azuredeploy.json").ok_or("no azuredeploy.json was generated")?;
     let params: Vec<String> = imported.spec.parameters.keys().cloned().collect();
     let props = roundtrip::compiled_properties(&file.text, &params)?;
-    Ok(roundtrip::compare(&imported.original, imported.location.as_ref(), &imported.subs, &props))
+    Ok(roundtrip::compare_with_tags(
+        &imported.original,
+        imported.location.as_ref(),
+        &imported.subs,
+        &props,
+        &imported.spec.tags,
+    ))
 }
 
 /// Runs `aibc import`; returns the process exit code.

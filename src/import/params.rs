@@ -242,46 +242,7 @@ pub fn spec_name(raw: &str) -> String {
     if s.starts_with(|c: char| c.is_ascii_digit()) {
         s = format!("p{s}");
     }
-    if is_reserved(&s) { format!("{s}Value") } else { s }
-}
-
-/// The names `aibc` reserves for the generated template (Bicep keywords and its own
-/// symbols): the list of `check::parameters`, which keeps it private.
-fn is_reserved(name: &str) -> bool {
-    const KEYWORDS: &[&str] = &[
-        "metadata",
-        "targetScope",
-        "param",
-        "var",
-        "resource",
-        "module",
-        "output",
-        "existing",
-        "import",
-        "type",
-        "func",
-        "if",
-        "for",
-        "in",
-        "true",
-        "false",
-        "null",
-        "tags",
-        "identity",
-        "artifacts",
-        "gallery",
-        "imageTemplate",
-        "sourceAccess",
-        "stagingAccess",
-        "az",
-        "sys",
-        // Parameters of the generated main template.
-        "deployImageTemplate",
-        "principalId",
-    ];
-    const PREFIXES: &[&str] = &["galleryAccess", "networkAccess", "vmIdentityAccess", "managedImageAccess"];
-    KEYWORDS.contains(&name)
-        || PREFIXES.iter().any(|p| name.strip_prefix(p).is_some_and(|rest| rest.chars().all(|c| c.is_ascii_digit())))
+    if crate::check::parameters::is_reserved(&s) { format!("{s}Value") } else { s }
 }
 
 #[cfg(test)]

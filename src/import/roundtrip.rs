@@ -101,6 +101,19 @@ const SECTIONS: &[&str] = &[
 /// applied) with the compiled one. `location` is the original template's location, the
 /// region AIB replicates to when no region is given.
 pub fn compare(original: &Val, location: Option<&Val>, subs: &Subs, compiled: &Val) -> Report {
+    compare_with_tags(original, location, subs, compiled, &std::collections::BTreeMap::new())
+}
+
+/// The same, where `tags` are the spec's top-level tags: the compiled template repeats them
+/// in `artifactTags` and `managedResourceTags` (aibc's inheritance), which is no difference
+/// where the original had none of them.
+pub fn compare_with_tags(
+    original: &Val,
+    location: Option<&Val>,
+    subs: &Subs,
+    compiled: &Val,
+    tags: &std::collections::BTreeMap<String, String>,
+) -> Report {
     let lower: HashMap<String, &super::resolve::Sub> = subs.iter().map(|(k, v)| (k.to_ascii_lowercase(), v)).collect();
     let original = substitute(original, "", &lower).unwrap_or_else(|| Val::new(V::Obj(Vec::new()), original.span));
     let location = location.map(|l| match lower.get("/location").and_then(|s| s.value.clone()) {
@@ -110,7 +123,8 @@ pub fn compare(original: &Val, location: Option<&Val>, subs: &Subs, compiled: &V
     let location = location.map(|l| region_json(&l.to_json()));
     let a = normalise_properties(&original.to_json(), location.as_ref(), Side::Original);
     let b = normalise_properties(&compiled.to_json(), location.as_ref(), Side::Compiled);
-    let (mut a, b) = (a, b);
+    let (mut a, mut b) = (a, b);
+    drop_inherited_tags(&a, &mut b, tags);
     align_names(&mut a, &b);
 
     let mut sections = Vec::new();
@@ -130,6 +144,33 @@ pub fn compare(original: &Val, location: Option<&Val>, subs: &Subs, compiled: &V
     }
     let changes = subs.iter().filter_map(|(path, s)| s.reason.clone().map(|r| (path.clone(), r))).collect();
     Report { sections, changes }
+}
+
+fn drop_inherited_tags(
+    a: &Map<String, Value>,
+    b: &mut Map<String, Value>,
+    tags: &std::collections::BTreeMap<String, String>,
+) {
+    let tags: Map<String, Value> =
+        tags.iter().map(|(k, v)| (k.to_ascii_lowercase(), Value::String(v.clone()))).collect();
+    let strip = |orig: Option<&Value>, comp: &mut Map<String, Value>, key: &str| {
+        let had = orig.and_then(|o| o.get(key)).and_then(Value::as_object).cloned().unwrap_or_default();
+        if let Some(Value::Object(t)) = comp.get_mut(key) {
+            t.retain(|k, v| had.contains_key(k) || tags.get(k) != Some(v));
+            if t.is_empty() && orig.is_none_or(|o| o.get(key).is_none()) {
+                comp.remove(key);
+            }
+        }
+    };
+    strip(Some(&Value::Object(a.clone())), b, "managedresourcetags");
+    if let Some(Value::Array(items)) = b.get_mut("distribute") {
+        let originals = a.get("distribute").and_then(Value::as_array).cloned().unwrap_or_default();
+        for (i, item) in items.iter_mut().enumerate() {
+            if let Value::Object(m) = item {
+                strip(originals.get(i), m, "artifacttags");
+            }
+        }
+    }
 }
 
 /// The original with every substituted value in place.

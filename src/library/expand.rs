@@ -91,6 +91,7 @@ pub fn expand(
                 run_elevated: s.run_elevated,
                 run_as_system: s.run_as_system,
                 valid_exit_codes: s.valid_exit_codes.clone(),
+                artifacts: Vec::new(),
             }),
             Step::Shell(s) => Step::Shell(ShellStep {
                 name: name_of(i, &s.name),
@@ -101,6 +102,7 @@ pub fn expand(
                 }),
                 script: None,
                 sha256: None,
+                artifacts: Vec::new(),
             }),
             Step::File(f) => Step::File(FileStep {
                 name: name_of(i, &f.name),

@@ -11,7 +11,7 @@ mod digest;
 mod expr;
 mod roles;
 
-pub use build::{build, default_run_output_name, deploy_time_scheme};
+pub use build::{build, default_run_output_name, deploy_time_scheme, same_region};
 pub use expr::{Expr, Prop};
 pub use roles::Role;
 
@@ -49,6 +49,9 @@ pub struct Plan {
     pub outputs: Vec<Output>,
     /// Local files to upload before the template is deployed.
     pub artifacts: Vec<Artifact>,
+    /// The rights AIB's identity needs, one line each (scope, role, custom actions). With
+    /// `identity.assignRoles: false` the plan grants none of them and validate lists these.
+    pub rights: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -185,6 +188,28 @@ pub struct Artifact {
 }
 
 impl Module {
+    /// The nested deployment's name. A module deployed into another resource group (a shared
+    /// gallery, network or staging group) adds a hash of the deploying group: two deploys of
+    /// the same spec from two groups then keep two deployments there instead of overwriting
+    /// one, and each stays stable across its own redeploys. ARM names are at most 64
+    /// characters.
+    pub fn deployment_name(&self) -> Expr {
+        if self.scope.is_none() {
+            return Expr::str(&self.deployment);
+        }
+        const MAX: usize = 64 - 7;
+        let stem = if self.deployment.len() > MAX {
+            let tail = 16;
+            format!("{}{}", &self.deployment[..MAX - tail], &self.deployment[self.deployment.len() - tail..])
+        } else {
+            self.deployment.clone()
+        };
+        Expr::interp(vec![
+            Expr::str(format!("{stem}-")),
+            Expr::call("take", vec![Expr::call("uniqueString", vec![Expr::rg_id()]), Expr::Int(6)]),
+        ])
+    }
+
     pub fn resource(&self, symbol: &str) -> Option<&Resource> {
         self.resources.iter().find(|r| r.symbol == symbol)
     }

@@ -38,7 +38,8 @@ pub struct Build {
     /// What AIB does with the build VM when a validation fails.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub on_validation_error: Option<OnError>,
-    /// Tags for the staging resource group and the build resources AIB creates.
+    /// Tags for the build resources AIB creates (`managedResourceTags`). The spec's `tags`
+    /// apply too; a key given here overrides them.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub managed_resource_tags: BTreeMap<String, String>,
     /// Start a build as soon as the template is created (`autoRun`).

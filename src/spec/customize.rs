@@ -25,6 +25,10 @@ pub struct LibraryStep {
     /// A name for the expanded steps in AIB's log. Default: the entry's name.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
+    /// Run the entry's PowerShell steps as the local SYSTEM account (AIB's `runAsSystem`,
+    /// which takes effect only elevated, so `runElevated` is set with it). Windows only.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub run_as_system: Option<bool>,
 }
 
 /// An AIB customizer, chosen by `type`.
@@ -102,6 +106,13 @@ pub struct PowerShellStep {
     /// Exit codes that count as success. Default `[0]`.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub valid_exit_codes: Vec<i32>,
+    /// Local files (relative to the spec) uploaded with the build's other files but not
+    /// copied onto the VM: an `inline` script gets each one's blob URL and SHA-256 in the
+    /// environment variables `AIBC_ARTIFACT_<FILE NAME>` and `…_SHA256` and downloads it
+    /// itself with the build VM's identity (`build.vmIdentities`, which aibc gives Storage Blob
+    /// Data Reader on the artifact container), faster than a `File` step for large files.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub artifacts: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize, JsonSchema)]
@@ -119,6 +130,13 @@ pub struct ShellStep {
     /// SHA-256 of a remote `script`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sha256: Option<String>,
+    /// Local files (relative to the spec) uploaded with the build's other files but not
+    /// copied onto the VM: an `inline` script gets each one's blob URL and SHA-256 in the
+    /// environment variables `AIBC_ARTIFACT_<FILE NAME>` and `…_SHA256` and downloads it
+    /// itself with the build VM's identity (`build.vmIdentities`, which aibc gives Storage Blob
+    /// Data Reader on the artifact container), faster than a `File` step for large files.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub artifacts: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize, JsonSchema)]

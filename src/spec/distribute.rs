@@ -23,6 +23,14 @@ impl Distribution {
             Distribution::Vhd(v) => v.run_output_name.as_deref(),
         }
     }
+    /// `enabled:` of the distribution.
+    pub fn enabled(&self) -> Option<&Switch> {
+        match self {
+            Distribution::Gallery(g) => g.enabled.as_ref(),
+            Distribution::ManagedImage(m) => m.enabled.as_ref(),
+            Distribution::Vhd(v) => v.enabled.as_ref(),
+        }
+    }
     /// The key that names this distribution in the spec (`gallery`, …).
     pub fn key(&self) -> &'static str {
         match self {
@@ -31,6 +39,14 @@ impl Distribution {
             Distribution::Vhd(_) => "vhd",
         }
     }
+}
+
+/// A yes/no decided when compiling (`true`, `false`) or at deploy time (`${params.NAME}`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(untagged)]
+pub enum Switch {
+    Fixed(bool),
+    Param(String),
 }
 
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize, JsonSchema)]
@@ -62,10 +78,14 @@ pub struct GalleryDistribution {
     /// `gallery`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub image_id: Option<String>,
+    /// Whether this distribution runs: `true` (the default), `false`, or `${params.NAME}` of
+    /// a bool parameter, so a pipeline switches it per deploy (`--param NAME=false`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub enabled: Option<Switch>,
     /// Name of this distribution's run output. Default `<image name>-gallery`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub run_output_name: Option<String>,
-    /// Tags for the image version.
+    /// Tags for the image version. The spec's `tags` apply too; a key given here overrides them.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub artifact_tags: BTreeMap<String, String>,
 }
@@ -177,10 +197,14 @@ pub struct ManagedImageDistribution {
     /// Region of the managed image. Default: the image's location.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub location: Option<String>,
+    /// Whether this distribution runs: `true` (the default), `false`, or `${params.NAME}` of
+    /// a bool parameter, so a pipeline switches it per deploy (`--param NAME=false`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub enabled: Option<Switch>,
     /// Name of this distribution's run output. Default `<image name>-managed`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub run_output_name: Option<String>,
-    /// Tags for the managed image.
+    /// Tags for the managed image. The spec's `tags` apply too; a key given here overrides them.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub artifact_tags: BTreeMap<String, String>,
 }
@@ -191,10 +215,18 @@ pub struct VhdDistribution {
     /// Blob URI for the VHD. Default: a blob in AIB's staging storage account.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub uri: Option<String>,
+    /// Resource ID of the storage account `uri` points into. aibc then grants AIB's identity
+    /// Storage Blob Data Contributor on the uri's container, and nothing else there.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub storage_account: Option<String>,
+    /// Whether this distribution runs: `true` (the default), `false`, or `${params.NAME}` of
+    /// a bool parameter, so a pipeline switches it per deploy (`--param NAME=false`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub enabled: Option<Switch>,
     /// Name of this distribution's run output. Default `<image name>-vhd`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub run_output_name: Option<String>,
-    /// Tags for the VHD.
+    /// Tags for the VHD. The spec's `tags` apply too; a key given here overrides them.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub artifact_tags: BTreeMap<String, String>,
 }

@@ -11,6 +11,11 @@ pub struct Identity {
     /// Resource ID of an existing user-assigned identity to use instead.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub existing: Option<String>,
+    /// `false`: the existing identity's rights are managed elsewhere. aibc then writes no role
+    /// assignment and no role definition (a deploying identity without User Access
+    /// Administrator can deploy), and `aibc validate` lists the rights the identity must hold.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub assign_roles: Option<bool>,
 }
 
 /// The private artifact storage account and container.

@@ -42,7 +42,9 @@ pub struct ImageSpec {
     /// resource group's region.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub location: Option<String>,
-    /// Tags for every resource aibc creates.
+    /// Tags for every resource aibc creates, and for what the build creates: the image
+    /// version, managed image or VHD (`artifactTags`) and the build's resources
+    /// (`managedResourceTags`), where the distribution or `build` may override a key.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub tags: BTreeMap<String, String>,
     /// Values left to deploy time. Refer to one as `${params.NAME}` in any string

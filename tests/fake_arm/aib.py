@@ -39,6 +39,23 @@ MANAGED_IMAGE_ACTIONS = ["Microsoft.Compute/images/write", "Microsoft.Compute/im
 SUBNET_ACTIONS = ["Microsoft.Network/virtualNetworks/read", "Microsoft.Network/virtualNetworks/subnets/join/action"]
 ASSIGN_IDENTITY_ACTION = "Microsoft.ManagedIdentity/userAssignedIdentities/*/assign/action"
 BLOB_READ = "Microsoft.Storage/storageAccounts/blobServices/containers/blobs/read"
+# image-builder-json.md, "Properties: stagingResourceGroup": "Image Builder checks the tags on the
+# staging resource group with keys `imageTemplateResourceGroupName` and `imageTemplateName` to
+# determine if any image template uses the staging resource group. If these tags exist before the
+# image template submission or they do not match the running image template during the image build,
+# the operation will fail." and "The staging resource group has the following tags added to it:
+# `usedBy`, `imageTemplateName`, `imageTemplateResourceGroupName`."
+STAGING_TAG_KEYS = ("imagetemplatename", "imagetemplateresourcegroupname")
+STAGING_IN_USE = ("The staging resource group '{staging}' is already associated with an image template (its "
+                  "imageTemplateName and imageTemplateResourceGroupName tags exist). A staging resource group "
+                  "cannot be associated with another image template.")  # wording guessed
+STAGING_MISMATCH = ("The staging resource group '{staging}' is not associated with this image template: its "
+                    "imageTemplateName/imageTemplateResourceGroupName tags do not match.")  # wording guessed
+BLOB_WRITE = "Microsoft.Storage/storageAccounts/blobServices/containers/blobs/write"
+# Azure Image Builder's first-party application ("Azure Virtual Machine Image Builder"); the object
+# id of its service principal differs per tenant (the fake's is fixed; scenario `aib.first_party_object_id`).
+FIRST_PARTY_APP_ID = "cf32a0cc-373c-47c9-9156-0db11f6a6dfc"
+FIRST_PARTY_OBJECT_ID = "7a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d"
 STAGING_ACTIONS = ["Microsoft.Compute/virtualMachines/write", "Microsoft.Storage/storageAccounts/write"]
 
 _VERSION_RE = re.compile(r"^(\d+)\.(\d+)\.(\d+)$")
@@ -108,7 +125,7 @@ class ImageTemplates(Handler):
         props["provisioningState"] = "Succeeded"
         return body
 
-    def creation_error(self, svc, res):
+    def _creation_error(self, svc, res):
         props = res.properties
         source = props.get("source", {})
         if source.get("type") == "SharedImageVersion":
@@ -125,6 +142,16 @@ class ImageTemplates(Handler):
                     return ("BadSharedImageDistribute",
                             f"The gallery image definition '{definition}' of distribution target "
                             f"'{target.get('runOutputName')}' was not found.")
+                # image-builder-json.md: "One of the regions must be the region where the Gallery is deployed."
+                parsed = ids.parse_id(definition)
+                gallery = svc.store.get(parsed.parent.id) if parsed and parsed.parent else None
+                regions = {norm_location(r.get("name", "")) for r in target.get("targetRegions") or []}
+                home = norm_location(gallery.body.get("location", "")) if gallery else ""
+                if regions and home and home not in regions:
+                    return ("BadSharedImageDistribute",  # wording guessed
+                            f"The targetRegions of distribution target '{target.get('runOutputName')}' do not "
+                            f"include the gallery's region '{home}'. One of the regions must be the region "
+                            "where the Gallery is deployed.")
             elif target.get("type") == "ManagedImage":
                 parsed = ids.parse_id(target.get("imageId", ""))
                 if parsed is None or svc.store.rg(parsed.subscription, parsed.resource_group) is None:
@@ -137,6 +164,8 @@ class ImageTemplates(Handler):
         if staging:
             parsed = ids.split_path(staging)
             rg = svc.store.rg(parsed.subscription or "", parsed.resource_group or "")
+            if rg is not None and any(k.lower() in STAGING_TAG_KEYS for k in rg.tags):
+                return ("BadStagingResourceGroup", STAGING_IN_USE.format(staging=staging))
             # Deployment records (Microsoft.Resources/deployments) are ARM's history, not resources
             # in the group: a nested deployment that grants AIB its roles there leaves it empty.
             if rg is not None and [r for r in svc.store.in_scope(staging) if not r.rid.is_extension
@@ -156,6 +185,12 @@ class ImageTemplates(Handler):
                 return ("Other", f"The build VM identity '{uai}' in vmProfile.userAssignedIdentities was not found.")
         return None
 
+    def creation_error(self, svc, res):
+        error = self._creation_error(svc, res)
+        if error is None:
+            _associate_staging(svc, res)
+        return error
+
     def set_provisioning(self, res, state, error):
         res.properties["provisioningState"] = state
         if error is not None:
@@ -172,6 +207,16 @@ class ImageTemplates(Handler):
             raise errors.ArmError(409, "Conflict",  # wording guessed
                                   "The image template has a build in progress. Cancel the build before deleting "
                                   "the template.")
+        # "If Image Builder didn't create the staging resource group, but the resources inside of
+        # the resource group, those resources will be deleted after the image template is deleted."
+        # Whether the association tags go too is not documented: the fake keeps them (the worst case).
+        staging = res.properties.get("stagingResourceGroup")
+        if staging:
+            for inner in svc.store.in_scope(staging):
+                if not inner.rid.is_extension and inner.type.lower() not in (
+                        "microsoft.authorization/roleassignments", "microsoft.resources/deployments") \
+                        and svc.store.get(inner.id) is not None:
+                    svc.store.delete(inner.id)
 
     def cascade_types(self):
         return {"microsoft.authorization/roleassignments", Triggers.type.lower()}
@@ -222,6 +267,73 @@ class ImageTemplates(Handler):
         raise errors.resource_not_found(f"{self.type}/{res.rid.leaf_name}/runOutputs/{name}", res.rid.resource_group)
 
 
+def _gallery_scope(image_id: str, action: str) -> str:
+    """Where AIB checks an action: `galleries/read` on the gallery itself (an assignment on an
+    image definition below it does not reach it), the image actions on the image definition."""
+    definition, _ = image_definition_of(image_id)
+    if action.lower() == "microsoft.compute/galleries/read":
+        parsed = ids.parse_id(definition)
+        if parsed is not None and parsed.parent is not None:
+            return parsed.parent.id
+    return definition
+
+
+def _container_of_blob_uri(svc, uri: str) -> str | None:
+    """The container resource a blob URI names: Azurite's, or `https://<account>.blob.<suffix>/<container>/…`."""
+    found = svc.container_of_url(uri)
+    if found:
+        return found
+    m = re.match(r"^https://([a-z0-9]+)\.blob\.[^/]+/([^/]+)/", uri, re.I)
+    if not m:
+        return None
+    account, container = m.group(1).lower(), m.group(2).lower()
+    for res in svc.store.of_type("Microsoft.Storage/storageAccounts/blobServices/containers"):
+        if res.rid.leaf_name.lower() == container and f"/storageaccounts/{account}/" in res.id.lower():
+            return res.id
+    return None
+
+
+def _is_windows(svc, source: dict) -> bool:
+    if source.get("type") == "PlatformImage":
+        return source.get("publisher", "").lower().startswith("microsoftwindows")
+    if source.get("type") == "SharedImageVersion":
+        definition = svc.store.get(image_definition_of(source.get("imageVersionId", ""))[0])
+        return bool(definition) and definition.properties.get("osType", "").lower() == "windows"
+    if source.get("type") == "ManagedImage":
+        image = svc.store.get(source.get("imageId", ""))
+        os_disk = ((image.properties.get("storageProfile") or {}).get("osDisk") or {}) if image else {}
+        return os_disk.get("osType", "").lower() == "windows"
+    return False
+
+
+def _staging_group(svc, res: Resource):
+    staging = res.properties.get("stagingResourceGroup")
+    if not staging:
+        return None
+    parsed = ids.split_path(staging)
+    return svc.store.rg(parsed.subscription or "", parsed.resource_group or "")
+
+
+def _associate_staging(svc, res: Resource) -> None:
+    """AIB tags a pre-existing staging group with the template that uses it."""
+    rg = _staging_group(svc, res)
+    if rg is not None:
+        rg.tags.update({"usedBy": "imageBuilder", "imageTemplateName": res.rid.leaf_name,  # usedBy value guessed
+                        "imageTemplateResourceGroupName": res.rid.resource_group})
+
+
+def staging_mismatch(svc, res: Resource) -> str | None:
+    """The run-time half of the rule: the group's tags must name the running template."""
+    rg = _staging_group(svc, res)
+    if rg is None:
+        return None
+    tags = {k.lower(): str(v).lower() for k, v in rg.tags.items()}
+    if tags.get("imagetemplatename") != res.rid.leaf_name.lower() or \
+            tags.get("imagetemplateresourcegroupname") != (res.rid.resource_group or "").lower():
+        return STAGING_MISMATCH.format(staging=res.properties["stagingResourceGroup"])
+    return None
+
+
 def _identity_view(svc, identity_id: str) -> dict:
     res = svc.store.get(identity_id)
     if res is None:
@@ -240,6 +352,14 @@ class Triggers(Handler):
     def check_write(self, svc, rid, new, existing, changed, dry_run):
         template = svc.store.get(rid.parent.id)
         kind = new.get("properties", {}).get("kind")
+        # image-builder-triggers-how-to.md: "Only one `SourceImage` trigger per image is supported.
+        # If you already have a `SourceImage` trigger on the image, you can't create a new one."
+        if kind == "SourceImage" and existing is None and template is not None and any(
+                t.type.lower() == self.type.lower() and t.properties.get("kind") == "SourceImage"
+                for t in svc.store.descendants(template.id)):
+            raise errors.ArmError(400, "BadRequest",  # wording guessed
+                                  "Only one SourceImage trigger per image template is supported; this template "
+                                  "already has one.")
         source = (template.properties.get("source") if template else None) or {}
         if kind == "SourceImage" and not (source.get("type") == "SharedImageVersion"
                                           and source.get("imageVersionId", "").lower().endswith("/versions/latest")):
@@ -371,7 +491,7 @@ class RunSim:
     def _enter(self, step: str) -> str | None:
         """Work done when a sub-state starts; returns a failure message or None."""
         if step == "Building":
-            return self._check_permissions()
+            return staging_mismatch(self.svc, self.res) or self._check_permissions()
         if step == "Customizing":
             return self._check_artifacts(self.res.properties.get("customize", []), "customizer")
         if step == "Validating":
@@ -424,15 +544,20 @@ class RunSim:
         props = self.res.properties
         source = props.get("source", {})
         if source.get("type") == "SharedImageVersion":
-            needed += [(source["imageVersionId"], a, False) for a in SOURCE_GALLERY_ACTIONS]
+            needed += [(_gallery_scope(source["imageVersionId"], a), a, False) for a in SOURCE_GALLERY_ACTIONS]
         if source.get("type") == "ManagedImage":
             needed.append((source.get("imageId", ""), "Microsoft.Compute/images/read", False))
         for target in props.get("distribute", []):
             if target.get("type") == "SharedImage":
                 definition, _ = image_definition_of(target["galleryImageId"])
-                needed += [(definition, a, False) for a in GALLERY_ACTIONS]
+                needed += [(_gallery_scope(definition, a), a, False) for a in GALLERY_ACTIONS]
             elif target.get("type") == "ManagedImage":
                 needed += [(target["imageId"], a, False) for a in MANAGED_IMAGE_ACTIONS]
+            elif target.get("type") == "VHD" and target.get("uri"):
+                # AIB writes the VHD with the template's identity.
+                container = _container_of_blob_uri(self.svc, target["uri"])
+                if container:
+                    needed.append((container, BLOB_WRITE, True))
         vm = props.get("vmProfile", {})
         for key in ("subnetId", "containerInstanceSubnetId"):
             subnet = (vm.get("vnetConfig") or {}).get(key)
@@ -456,7 +581,26 @@ class RunSim:
             if not self.svc.rbac.allowed(principal, scope, action, data):
                 return "Validation of the image template's permissions failed: " + \
                     self.svc.rbac.denial(principal, app, scope, action)
-        return None
+        return self._check_first_party(staging)
+
+    def _check_first_party(self, staging: str | None) -> str | None:
+        """image-builder-troubleshoot.md, "Authorization error occurs with creating a disk": with a
+        Windows source, a pre-existing staging group and a VNet, AIB's own first-party service
+        principal creates the proxy VM's disk there and needs Contributor on the group."""
+        props = self.res.properties
+        subnet = ((props.get("vmProfile") or {}).get("vnetConfig") or {}).get("subnetId")
+        if not (staging and subnet and _is_windows(self.svc, props.get("source", {}))):
+            return None
+        parsed = ids.split_path(staging)
+        if self.svc.store.rg(parsed.subscription or "", parsed.resource_group or "") is None:
+            return None
+        oid = self.svc.scenario.option("aib", "first_party_object_id", FIRST_PARTY_OBJECT_ID)
+        action = "Microsoft.Compute/disks/write"
+        if self.svc.rbac.allowed(oid, staging, action):
+            return None
+        disk = f"{staging}/providers/Microsoft.Compute/disks/proxyVmDiskWin_{self.svc.clock.now():.0f}"
+        return ("Attempting to deploy created Image template in Azure fails with an '"
+                + self.svc.rbac.denial(oid, FIRST_PARTY_APP_ID, disk, action) + "'")
 
     def _check_artifacts(self, steps: list[dict], kind: str) -> str | None:
         if not self.svc.scenario.option("aib", "check_artifacts", False):
@@ -496,7 +640,7 @@ class RunSim:
             else:
                 staging = self.res.properties.get("exactStagingResourceGroup", "")
                 account = "st" + derived_uuid("vhd", staging).replace("-", "")[:20]
-                output = {"artifactUri": f"https://{account}.blob.core.windows.net/vhds/{name}.vhd"}
+                output = {"artifactUri": target.get("uri") or f"https://{account}.blob.core.windows.net/vhds/{name}.vhd"}
             output["provisioningState"] = "Succeeded"
             self.outputs.append({"name": name, "type": TEMPLATES_TYPE + "/runOutputs",
                                  "id": f"{self.res.id}/runOutputs/{name}", "properties": output})

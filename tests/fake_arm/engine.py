@@ -172,7 +172,10 @@ class Host:
 
     def environment(self):
         return {"name": "AzureCloud", "authentication": {"loginEndpoint": self.svc.base_url + "/"},
-                "resourceManager": self.svc.base_url + "/"}
+                "resourceManager": self.svc.base_url + "/",
+                # ARM's public-cloud suffixes (environment().suffixes).
+                "suffixes": {"storage": "core.windows.net", "keyvaultDns": ".vault.azure.net",
+                             "sqlServerHostname": ".database.windows.net", "acrLoginServer": ".azurecr.io"}}
 
     def resource_id(self, args: list[str]):
         args = list(args)

@@ -407,6 +407,10 @@ class Resolver:
     def method(self, canon: "Canonicaliser", on: Any, name: str, args: list[Any]) -> Any:
         return {"call": name, "on": canon.expr(on), "args": args}
 
+    def coalesce(self, canon: "Canonicaliser", args: list[Any]) -> Any:
+        """A Bicep-only reading of `a ?? b` (see BicepResolver); None keeps the operator."""
+        return None
+
 
 class Canonicaliser:
     """Layer 2 (see the module doc). `deployments_api`, when set, is the only api version of
@@ -457,6 +461,10 @@ class Canonicaliser:
 
     def _op(self, node: dict) -> Any:
         op, args = node["op"], [self.expr(a) for a in node["args"]]
+        if op == "??":
+            guarded = self.resolver.coalesce(self, args)
+            if guarded is not None:
+                return guarded
         if op == "!=":
             return {"op": "!", "args": [{"op": "==", "args": args}]}
         if op in ("=~", "!~"):
@@ -708,6 +716,24 @@ class BicepResolver(Resolver):
         if rg_scope is None:
             return resource_ref(DEPLOYMENTS_TYPE, [canon.expr(mod["name"])], scope={"unresolved_scope": where})
         return resource_ref(DEPLOYMENTS_TYPE, [canon.expr(mod["name"])], sub=rg_scope.get("sub"), rg=rg_scope.get("rg"))
+
+    def coalesce(self, canon: Canonicaliser, args: list[Any]) -> Any:
+        """`mod.?outputs.x ?? d` of a module deployed only `if (c)` is `c ? mod.outputs.x : d`:
+        the safe access is null exactly when the module was not deployed. ARM has no `.?`
+        on a deployment's outputs, so aibc writes the ternary there."""
+        if len(args) != 2:
+            return None
+        first = args[0]
+        if not (isinstance(first, dict) and list(first) == ["prop"] and len(first["prop"]) == 2):
+            return None
+        head, output = first["prop"]
+        if not (isinstance(head, dict) and list(head) == ["safe_prop"] and head["safe_prop"][1] == "outputs"):
+            return None
+        for sym, mod in self.model["modules"].items():
+            if mod["condition"] is not None and self.deployment_ref(canon, sym) == head["safe_prop"][0]:
+                module_output = {"module_output": {"deployment": head["safe_prop"][0], "output": output}}
+                return {"if": [canon.expr(mod["condition"]), module_output, args[1]]}
+        return None
 
     def module_access(self, canon: Canonicaliser, sym: str, names: list[str]) -> Any:
         if len(names) >= 2 and names[0] == "outputs":

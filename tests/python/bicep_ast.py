@@ -121,6 +121,8 @@ class BicepAstError(Exception):
 def _looks_like_expr(keys: list[str]) -> bool:
     if keys and keys[0] == "call":
         return set(keys) <= {"call", "args", "on"}
+    if keys and keys[0] == "op":  # {"op": "??", "args": [...]}
+        return set(keys) == {"op", "args"}
     return len(keys) == 1 and keys[0] in EXPR_TAGS
 
 

@@ -1034,10 +1034,15 @@ def _golden_module(example: str, module: str) -> tuple[dict, dict]:
         pytest.fail(f"golden module does not parse: {exc}", pytrace=False)
     arm = load_json(arm_dir / "azuredeploy.json")
     templates = [r["properties"]["template"] for r in arm["resources"]
-                 if r.get("type") == DEPLOYMENTS_TYPE and str(r.get("name", "")).endswith("-" + module)]
+                 if r.get("type") == DEPLOYMENTS_TYPE and _names_module(str(r.get("name", "")), module)]
     if len(templates) != 1:
         pytest.fail(f"{example}: no single deployment named *-{module}")
     return model, copy.deepcopy(templates[0])
+
+
+def _names_module(name: str, module: str) -> bool:
+    """`<image>-<module>`, or in another group `[format('<image>-<module>-{0}', take(uniqueString(…)))]`."""
+    return name.endswith("-" + module) or f"-{module}-{{0}}'" in name
 
 
 def _find(resources: list[dict], rtype: str) -> dict:
@@ -1056,8 +1061,8 @@ GOLDEN_MUTATIONS = {
                                "publicAccess: only in ARM"),
     "nested array literal": ("private-subnet", "gallery-access",
                              lambda b, t: _find(t["resources"], "Microsoft.Authorization/roleDefinitions")
-                             ["properties"]["permissions"][0]["actions"].__setitem__(2, "Microsoft.Compute/*"),
-                             "permissions[0].actions[2]: Bicep"),
+                             ["properties"]["permissions"][0]["actions"].__setitem__(0, "Microsoft.Compute/*"),
+                             "permissions[0].actions[0]: Bicep"),
     "arm parameter reference": ("private-subnet", "artifacts",
                                 lambda b, t: _find(t["resources"], "Microsoft.Authorization/roleAssignments")
                                 ["properties"].update(principalId="[parameters('containerName')]"),
@@ -1069,7 +1074,7 @@ GOLDEN_MUTATIONS = {
                              lambda b, t: b["resources"]["storageAccount"].update(name="stother"), "stother"),
     "role scope": ("private-subnet", "gallery-access",
                    lambda b, t: _find(t["resources"], "Microsoft.Authorization/roleAssignments").update(
-                       scope="Microsoft.Compute/galleries/gal_platform_images"), ".scope"),
+                       scope="Microsoft.Compute/galleries/gal_other_images"), ".scope"),
     "output description": ("private-subnet", "identity",
                            lambda b, t: t["outputs"]["principalId"]["metadata"].update(description="x"),
                            "outputs.principalId.description"),

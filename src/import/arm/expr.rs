@@ -429,6 +429,13 @@ fn call(f: &str, args: &[Ast], ast: &Ast, env: &dyn Env, span: Span, depth: usiz
             Some(v) => Val { span, ..v },
             None => opaque(),
         },
+        // The public cloud's suffixes: aibc writes `environment().suffixes.storage` where a
+        // template names a storage host, and the original said `core.windows.net`.
+        "environment" if args.is_empty() => {
+            let storage = Val::str(Text::lit("core.windows.net".to_string()), span);
+            let suffixes = Val::new(V::Obj(vec![("storage".into(), span, storage)]), span);
+            Val::new(V::Obj(vec![("suffixes".into(), span, suffixes)]), span)
+        }
         "concat" => {
             let vals: Vec<Val> = args.iter().map(|a| eval(a, env, span, depth + 1)).collect();
             if !vals.is_empty() && vals.iter().all(|v| matches!(v.v, V::Arr(_))) {

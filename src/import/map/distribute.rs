@@ -106,6 +106,7 @@ impl Mapper<'_> {
                         location,
                         run_output_name,
                         artifact_tags,
+                        enabled: None,
                     }),
                     None,
                 ))
@@ -113,7 +114,16 @@ impl Mapper<'_> {
             "vhd" => {
                 self.unknown_keys(v, path, &["uri", "runOutputName", "artifactTags"], "a VHD distribution");
                 let uri = self.opt_string(v, "uri", path, Field::Param).filter(|s| !s.is_empty());
-                Some((Distribution::Vhd(VhdDistribution { uri, run_output_name, artifact_tags }), None))
+                Some((
+                    Distribution::Vhd(VhdDistribution {
+                        uri,
+                        run_output_name,
+                        artifact_tags,
+                        storage_account: None,
+                        enabled: None,
+                    }),
+                    None,
+                ))
             }
             _ => {
                 let m = format!("`{kind}` is not a distribution AIB has; it is left out");

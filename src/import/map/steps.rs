@@ -85,7 +85,7 @@ impl Mapper<'_> {
                 if inline.is_none() && script.is_none() {
                     return None;
                 }
-                Some(Step::Shell(ShellStep { name, inline, script, sha256 }))
+                Some(Step::Shell(ShellStep { name, inline, script, sha256, artifacts: Vec::new() }))
             }
             "file" => self.file(v, path, name).map(Step::File),
             "windowsrestart" => {
@@ -164,6 +164,7 @@ impl Mapper<'_> {
             run_elevated: self.opt_bool(v, "runElevated", path).filter(|b| *b),
             run_as_system: self.opt_bool(v, "runAsSystem", path).filter(|b| *b),
             valid_exit_codes,
+            artifacts: Vec::new(),
         })
     }
 
@@ -210,7 +211,13 @@ impl Mapper<'_> {
                         self.unknown_keys(s, &path, &["inline", "scriptUri", "sha256Checksum"], "a Shell validator");
                         let (inline, script, sha256) = self.script(s, &path);
                         if inline.is_some() || script.is_some() {
-                            steps.push(ValidationStep::Shell(ShellStep { name, inline, script, sha256 }));
+                            steps.push(ValidationStep::Shell(ShellStep {
+                                name,
+                                inline,
+                                script,
+                                sha256,
+                                artifacts: Vec::new(),
+                            }));
                         }
                     }
                     "file" => {

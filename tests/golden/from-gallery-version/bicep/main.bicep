@@ -17,6 +17,8 @@ var tags = {
   workload: 'orders-api'
 }
 
+var templateName = 'orders-api-ubuntu2404-${take(uniqueString('385e104c', location), 8)}'
+
 // The user-assigned identity Azure Image Builder runs as. It gets roles only where the build needs them.
 module identity 'modules/identity.bicep' = {
   name: 'orders-api-ubuntu2404-identity'
@@ -53,7 +55,7 @@ module gallery 'modules/gallery.bicep' = {
 
 // AIB's right to read the source image, and nothing else there.
 module sourceAccess 'modules/source-access.bicep' = {
-  name: 'orders-api-ubuntu2404-source-access'
+  name: 'orders-api-ubuntu2404-source-access-${take(uniqueString(resourceGroup().id), 6)}'
   scope: resourceGroup('7d1e3c52-4b8a-4f0e-9c61-2a5b8e0f3d94', 'rg-images-shared')
   params: {
     principalId: identity.outputs.principalId
@@ -64,7 +66,7 @@ module sourceAccess 'modules/source-access.bicep' = {
 module imageTemplate 'modules/image-template.bicep' = if (deployImageTemplate) {
   name: 'orders-api-ubuntu2404-image-template'
   params: {
-    name: 'orders-api-ubuntu2404-${take(uniqueString('ff506e36', location), 8)}'
+    name: templateName
     location: location
     tags: tags
     identityResourceId: identity.outputs.resourceId
@@ -77,10 +79,13 @@ module imageTemplate 'modules/image-template.bicep' = if (deployImageTemplate) {
 }
 
 @description('Name of the image template. It carries a hash of the template\'s content, because AIB templates are immutable.')
-output imageTemplateName string = deployImageTemplate ? imageTemplate.outputs.name : ''
+output imageTemplateName string = imageTemplate.?outputs.name ?? ''
+
+@description('Name the image template has, or will have once the template is deployed (also known in the first phase).')
+output plannedImageTemplateName string = templateName
 
 @description('Resource ID of the image template; start a build with POST {id}/run.')
-output imageTemplateResourceId string = deployImageTemplate ? imageTemplate.outputs.resourceId : ''
+output imageTemplateResourceId string = imageTemplate.?outputs.resourceId ?? ''
 
 @description('Principal ID of the identity Azure Image Builder runs as.')
 output identityPrincipalId string = identity.outputs.principalId

@@ -16,6 +16,9 @@ param location string = 'westeurope'
 ])
 param environment string = 'dev'
 
+@description('Optional. Also publish the managed image for the legacy pool; its pipeline passes false once the pool is gone.')
+param publishManagedImage bool = true
+
 @description('Optional. False deploys everything but the image template: the first phase, after which artifacts are uploaded and role assignments propagate.')
 param deployImageTemplate bool = true
 
@@ -24,10 +27,12 @@ param imageVersion string
 
 var tags = {
   costCenter: '4810'
-  environment: '${environment}'
+  environment: environment
   owner: 'devex-team'
   workload: 'ci-agents'
 }
+
+var templateName = 'ci-agent-ubuntu2204-${take(uniqueString('1074b8ce', location, imageVersion, environment, string(publishManagedImage)), 8)}'
 
 // The user-assigned identity Azure Image Builder runs as. It gets roles only where the build needs them.
 module identity 'modules/identity.bicep' = {
@@ -65,7 +70,7 @@ module gallery 'modules/gallery.bicep' = {
 
 // AIB's right to create the managed image in this resource group.
 module managedImageAccess 'modules/managed-image-access.bicep' = {
-  name: 'ci-agent-ubuntu2204-managed-image-access'
+  name: 'ci-agent-ubuntu2204-managed-image-access-${take(uniqueString(resourceGroup().id), 6)}'
   scope: resourceGroup('rg-ci-agents-legacy')
   params: {
     principalId: identity.outputs.principalId
@@ -76,7 +81,7 @@ module managedImageAccess 'modules/managed-image-access.bicep' = {
 module imageTemplate 'modules/image-template.bicep' = if (deployImageTemplate) {
   name: 'ci-agent-ubuntu2204-image-template'
   params: {
-    name: 'ci-agent-ubuntu2204-${take(uniqueString('984977f4', location, imageVersion, environment), 8)}'
+    name: templateName
     location: location
     tags: tags
     identityResourceId: identity.outputs.resourceId
@@ -84,6 +89,7 @@ module imageTemplate 'modules/image-template.bicep' = if (deployImageTemplate) {
     imageDefinitionResourceId: gallery.outputs.imageDefinitionResourceId
     imageVersion: imageVersion
     environment: environment
+    publishManagedImage: publishManagedImage
   }
   dependsOn: [
     managedImageAccess
@@ -91,10 +97,13 @@ module imageTemplate 'modules/image-template.bicep' = if (deployImageTemplate) {
 }
 
 @description('Name of the image template. It carries a hash of the template\'s content, because AIB templates are immutable.')
-output imageTemplateName string = deployImageTemplate ? imageTemplate.outputs.name : ''
+output imageTemplateName string = imageTemplate.?outputs.name ?? ''
+
+@description('Name the image template has, or will have once the template is deployed (also known in the first phase).')
+output plannedImageTemplateName string = templateName
 
 @description('Resource ID of the image template; start a build with POST {id}/run.')
-output imageTemplateResourceId string = deployImageTemplate ? imageTemplate.outputs.resourceId : ''
+output imageTemplateResourceId string = imageTemplate.?outputs.resourceId ?? ''
 
 @description('Principal ID of the identity Azure Image Builder runs as.')
 output identityPrincipalId string = identity.outputs.principalId

@@ -4,4 +4,5 @@ using 'main.bicep'
 
 param location = 'westeurope'
 param environment = 'dev'
+param publishManagedImage = true
 param imageVersion = readEnvironmentVariable('AIBC_PARAM_IMAGE_VERSION')

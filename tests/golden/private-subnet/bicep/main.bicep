@@ -20,15 +20,17 @@ var tags = {
   owner: 'platform-team'
 }
 
+var templateName = 'ubuntu-2404-internal-${take(uniqueString('294ff960', location, imageVersion), 8)}'
+
 // The existing user-assigned identity Azure Image Builder runs as.
 module identity 'modules/identity.bicep' = {
-  name: 'ubuntu-2404-internal-identity'
+  name: 'ubuntu-2404-internal-identity-${take(uniqueString(resourceGroup().id), 6)}'
   scope: resourceGroup('7d1e3c52-4b8a-4f0e-9c61-2a5b8e0f3d94', 'rg-image-build')
 }
 
 // The existing storage account for the build's scripts and files. AIB reads one container through its identity.
 module artifacts 'modules/artifacts.bicep' = {
-  name: 'ubuntu-2404-internal-artifacts'
+  name: 'ubuntu-2404-internal-artifacts-${take(uniqueString(resourceGroup().id), 6)}'
   scope: resourceGroup('7d1e3c52-4b8a-4f0e-9c61-2a5b8e0f3d94', 'rg-image-build')
   params: {
     containerName: 'aib-ubuntu-2404-internal'
@@ -38,7 +40,7 @@ module artifacts 'modules/artifacts.bicep' = {
 
 // AIB's right to publish versions of an existing gallery image definition.
 module galleryAccess 'modules/gallery-access.bicep' = {
-  name: 'ubuntu-2404-internal-gallery-access'
+  name: 'ubuntu-2404-internal-gallery-access-${take(uniqueString(resourceGroup().id), 6)}'
   scope: resourceGroup('7d1e3c52-4b8a-4f0e-9c61-2a5b8e0f3d94', 'rg-images-shared')
   params: {
     principalId: identity.outputs.principalId
@@ -47,7 +49,7 @@ module galleryAccess 'modules/gallery-access.bicep' = {
 
 // AIB's rights in the staging resource group it builds in.
 module stagingAccess 'modules/staging-access.bicep' = {
-  name: 'ubuntu-2404-internal-staging-access'
+  name: 'ubuntu-2404-internal-staging-access-${take(uniqueString(resourceGroup().id), 6)}'
   scope: resourceGroup('7d1e3c52-4b8a-4f0e-9c61-2a5b8e0f3d94', 'rg-image-build-staging-ubuntu2404')
   params: {
     principalId: identity.outputs.principalId
@@ -56,7 +58,7 @@ module stagingAccess 'modules/staging-access.bicep' = {
 
 // AIB's right to join its build VM to the build subnet's virtual network.
 module networkAccess 'modules/network-access.bicep' = {
-  name: 'ubuntu-2404-internal-network-access'
+  name: 'ubuntu-2404-internal-network-access-${take(uniqueString(resourceGroup().id), 6)}'
   scope: resourceGroup('7d1e3c52-4b8a-4f0e-9c61-2a5b8e0f3d94', 'rg-image-build-network')
   params: {
     principalId: identity.outputs.principalId
@@ -65,7 +67,7 @@ module networkAccess 'modules/network-access.bicep' = {
 
 // AIB's right to attach these user-assigned identities to the build VM, and no other.
 module vmIdentityAccess 'modules/vm-identity-access.bicep' = {
-  name: 'ubuntu-2404-internal-vm-identity-access'
+  name: 'ubuntu-2404-internal-vm-identity-access-${take(uniqueString(resourceGroup().id), 6)}'
   scope: resourceGroup('7d1e3c52-4b8a-4f0e-9c61-2a5b8e0f3d94', 'rg-image-build')
   params: {
     principalId: identity.outputs.principalId
@@ -76,7 +78,7 @@ module vmIdentityAccess 'modules/vm-identity-access.bicep' = {
 module imageTemplate 'modules/image-template.bicep' = if (deployImageTemplate) {
   name: 'ubuntu-2404-internal-image-template'
   params: {
-    name: 'ubuntu-2404-internal-${take(uniqueString('0cfa568a', location, imageVersion), 8)}'
+    name: templateName
     location: location
     tags: tags
     identityResourceId: identity.outputs.resourceId
@@ -93,10 +95,13 @@ module imageTemplate 'modules/image-template.bicep' = if (deployImageTemplate) {
 }
 
 @description('Name of the image template. It carries a hash of the template\'s content, because AIB templates are immutable.')
-output imageTemplateName string = deployImageTemplate ? imageTemplate.outputs.name : ''
+output imageTemplateName string = imageTemplate.?outputs.name ?? ''
+
+@description('Name the image template has, or will have once the template is deployed (also known in the first phase).')
+output plannedImageTemplateName string = templateName
 
 @description('Resource ID of the image template; start a build with POST {id}/run.')
-output imageTemplateResourceId string = deployImageTemplate ? imageTemplate.outputs.resourceId : ''
+output imageTemplateResourceId string = imageTemplate.?outputs.resourceId ?? ''
 
 @description('Principal ID of the identity Azure Image Builder runs as.')
 output identityPrincipalId string = identity.outputs.principalId

@@ -20,6 +20,8 @@ var tags = {
   workload: 'web'
 }
 
+var templateName = 'win2022-iis-${take(uniqueString('11a92605', location, imageVersion), 8)}'
+
 // The user-assigned identity Azure Image Builder runs as. It gets roles only where the build needs them.
 module identity 'modules/identity.bicep' = {
   name: 'win2022-iis-identity'
@@ -56,7 +58,7 @@ module gallery 'modules/gallery.bicep' = {
 
 // AIB's right to attach these user-assigned identities to the build VM, and no other.
 module vmIdentityAccess 'modules/vm-identity-access.bicep' = {
-  name: 'win2022-iis-vm-identity-access'
+  name: 'win2022-iis-vm-identity-access-${take(uniqueString(resourceGroup().id), 6)}'
   scope: resourceGroup('7d1e3c52-4b8a-4f0e-9c61-2a5b8e0f3d94', 'rg-image-build')
   params: {
     principalId: identity.outputs.principalId
@@ -67,7 +69,7 @@ module vmIdentityAccess 'modules/vm-identity-access.bicep' = {
 module imageTemplate 'modules/image-template.bicep' = if (deployImageTemplate) {
   name: 'win2022-iis-image-template'
   params: {
-    name: 'win2022-iis-${take(uniqueString('76f21df3', location, imageVersion), 8)}'
+    name: templateName
     location: location
     tags: tags
     identityResourceId: identity.outputs.resourceId
@@ -81,10 +83,13 @@ module imageTemplate 'modules/image-template.bicep' = if (deployImageTemplate) {
 }
 
 @description('Name of the image template. It carries a hash of the template\'s content, because AIB templates are immutable.')
-output imageTemplateName string = deployImageTemplate ? imageTemplate.outputs.name : ''
+output imageTemplateName string = imageTemplate.?outputs.name ?? ''
+
+@description('Name the image template has, or will have once the template is deployed (also known in the first phase).')
+output plannedImageTemplateName string = templateName
 
 @description('Resource ID of the image template; start a build with POST {id}/run.')
-output imageTemplateResourceId string = deployImageTemplate ? imageTemplate.outputs.resourceId : ''
+output imageTemplateResourceId string = imageTemplate.?outputs.resourceId ?? ''
 
 @description('Principal ID of the identity Azure Image Builder runs as.')
 output identityPrincipalId string = identity.outputs.principalId

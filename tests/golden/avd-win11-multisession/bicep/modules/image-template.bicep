@@ -167,7 +167,7 @@ resource imageTemplate 'Microsoft.VirtualMachineImages/imageTemplates@2025-10-01
           '$ErrorActionPreference = \'Stop\''
           '$ProgressPreference = \'SilentlyContinue\''
           ''
-          '$vhdLocations = @(\'\\\\stavdprofilesweu01.file.core.windows.net\\profiles\')'
+          '$vhdLocations = @(\'\\\\stavdprofilesweu01.file.${environment().suffixes.storage}\\profiles\')'
           '$installMode = \'ifMissing\''
           '$installUrl = \'https://aka.ms/fslogix_download\''
           '$installSha256 = \'\''
@@ -1205,10 +1205,13 @@ resource imageTemplate 'Microsoft.VirtualMachineImages/imageTemplates@2025-10-01
         runOutputName: 'avd-win11-24h2-m365-gallery'
         artifactTags: {
           baseImage: 'win11-24h2-avd-m365'
+          costCenter: '4720'
+          owner: 'euc-team'
+          workload: 'avd'
         }
         targetRegions: [
           {
-            name: 'westeurope'
+            name: location
             replicaCount: 3
             storageAccountType: 'Standard_ZRS'
           }
@@ -1224,6 +1227,11 @@ resource imageTemplate 'Microsoft.VirtualMachineImages/imageTemplates@2025-10-01
     vmProfile: {
       vmSize: 'Standard_D4s_v5'
       osDiskSizeGB: 128
+    }
+    managedResourceTags: {
+      costCenter: '4720'
+      owner: 'euc-team'
+      workload: 'avd'
     }
   }
 }

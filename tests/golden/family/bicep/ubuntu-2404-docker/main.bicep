@@ -21,6 +21,8 @@ var tags = {
   owner: 'platform-team'
 }
 
+var templateName = 'ubuntu-2404-docker-${take(uniqueString('22e7c097', location, imageVersion), 8)}'
+
 // The user-assigned identity Azure Image Builder runs as. It gets roles only where the build needs them.
 module identity 'modules/identity.bicep' = {
   name: 'ubuntu-2404-docker-identity'
@@ -47,7 +49,7 @@ module gallery 'modules/gallery.bicep' = {
 module imageTemplate 'modules/image-template.bicep' = if (deployImageTemplate) {
   name: 'ubuntu-2404-docker-image-template'
   params: {
-    name: 'ubuntu-2404-docker-${take(uniqueString('6b4d630d', location, imageVersion), 8)}'
+    name: templateName
     location: location
     tags: tags
     identityResourceId: identity.outputs.resourceId
@@ -57,10 +59,13 @@ module imageTemplate 'modules/image-template.bicep' = if (deployImageTemplate) {
 }
 
 @description('Name of the image template. It carries a hash of the template\'s content, because AIB templates are immutable.')
-output imageTemplateName string = deployImageTemplate ? imageTemplate.outputs.name : ''
+output imageTemplateName string = imageTemplate.?outputs.name ?? ''
+
+@description('Name the image template has, or will have once the template is deployed (also known in the first phase).')
+output plannedImageTemplateName string = templateName
 
 @description('Resource ID of the image template; start a build with POST {id}/run.')
-output imageTemplateResourceId string = deployImageTemplate ? imageTemplate.outputs.resourceId : ''
+output imageTemplateResourceId string = imageTemplate.?outputs.resourceId ?? ''
 
 @description('Principal ID of the identity Azure Image Builder runs as.')
 output identityPrincipalId string = identity.outputs.principalId

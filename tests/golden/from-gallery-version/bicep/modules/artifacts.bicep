@@ -5,7 +5,13 @@ metadata description = 'Private storage for the build\'s scripts and files: no a
 
 // The build's scripts and files live here, uploaded by `aibc deploy` before the template is
 // created (AIB downloads them and checks their SHA-256 when the template is created).
-// Nothing is public: AIB reads the one container through its identity.
+// What is public: the account's endpoint is reachable from the internet
+// (publicNetworkAccess Enabled, networkAcls defaultAction Allow), because AIB's service
+// fetches the files from outside your networks when the template is created; a firewall
+// default of Deny makes that download, and so the deployment, fail.
+// What is not: no blob or container can be read anonymously, shared keys, SAS tokens and
+// local users are off, so every read needs an Entra ID token with a data role; AIB's
+// identity has one on this container only. Copies go only to accounts of this tenant.
 
 @description('Required. Name of the storage account (3-24 lowercase letters and digits).')
 @minLength(3)
@@ -42,12 +48,29 @@ resource storageAccount 'Microsoft.Storage/storageAccounts@2025-06-01' = {
     defaultToOAuthAuthentication: true
     minimumTlsVersion: 'TLS1_2'
     supportsHttpsTrafficOnly: true
+    allowedCopyScope: 'AAD'
+    isLocalUserEnabled: false
+    publicNetworkAccess: 'Enabled'
+    networkAcls: {
+      bypass: 'AzureServices'
+      defaultAction: 'Allow'
+    }
   }
 }
 
 resource blobService 'Microsoft.Storage/storageAccounts/blobServices@2025-06-01' = {
   parent: storageAccount
   name: 'default'
+  properties: {
+    deleteRetentionPolicy: {
+      enabled: true
+      days: 7
+    }
+    containerDeleteRetentionPolicy: {
+      enabled: true
+      days: 7
+    }
+  }
 }
 
 resource container 'Microsoft.Storage/storageAccounts/blobServices/containers@2025-06-01' = {

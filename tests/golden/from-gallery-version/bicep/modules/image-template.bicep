@@ -98,10 +98,13 @@ resource imageTemplate 'Microsoft.VirtualMachineImages/imageTemplates@2025-10-01
         runOutputName: 'orders-api-ubuntu2404-gallery'
         artifactTags: {
           baseImage: 'ubuntu-2404-base'
+          costCenter: '5230'
+          owner: 'orders-team'
+          workload: 'orders-api'
         }
         targetRegions: [
           {
-            name: 'westeurope'
+            name: location
             replicaCount: 1
             storageAccountType: 'Standard_ZRS'
           }
@@ -120,6 +123,11 @@ resource imageTemplate 'Microsoft.VirtualMachineImages/imageTemplates@2025-10-01
     buildTimeoutInMinutes: 60
     vmProfile: {
       vmSize: 'Standard_D2s_v5'
+    }
+    managedResourceTags: {
+      costCenter: '5230'
+      owner: 'orders-team'
+      workload: 'orders-api'
     }
   }
 }

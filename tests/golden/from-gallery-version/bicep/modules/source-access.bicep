@@ -27,3 +27,35 @@ resource sourceReader 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
     principalType: 'ServicePrincipal'
   }
 }
+
+// No built-in role is this narrow: Lets Azure Image Builder read the Compute Gallery it is assigned on (not its images).
+resource galleryReader 'Microsoft.Authorization/roleDefinitions@2022-04-01' = {
+  name: guid(resourceGroup().id, 'aibc-galleryReader')
+  properties: {
+    roleName: 'aibc gallery reader (${uniqueString(resourceGroup().id)})'
+    description: 'Lets Azure Image Builder read the Compute Gallery it is assigned on (not its images).'
+    type: 'CustomRole'
+    permissions: [
+      {
+        actions: [
+          'Microsoft.Compute/galleries/read'
+        ]
+        notActions: []
+      }
+    ]
+    assignableScopes: [
+      resourceGroup().id
+    ]
+  }
+}
+
+// aibc gallery reader: AIB reads this gallery (its image definitions have their own grant).
+resource galleryReaderAssignment 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
+  name: guid(gallery.id, principalId, galleryReader.id)
+  scope: gallery
+  properties: {
+    roleDefinitionId: galleryReader.id
+    principalId: principalId
+    principalType: 'ServicePrincipal'
+  }
+}

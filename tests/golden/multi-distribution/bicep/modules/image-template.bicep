@@ -32,6 +32,9 @@ param imageVersion string
 @description('Required. Value of the spec parameter `environment`.')
 param environment string
 
+@description('Required. Value of the spec parameter `publishManagedImage`.')
+param publishManagedImage bool
+
 resource imageTemplate 'Microsoft.VirtualMachineImages/imageTemplates@2025-10-01' = {
   name: name
   location: location
@@ -109,18 +112,21 @@ resource imageTemplate 'Microsoft.VirtualMachineImages/imageTemplates@2025-10-01
         state: 'Enabled'
       }
     }
-    distribute: [
+    distribute: concat([
       {
         type: 'SharedImage'
         galleryImageId: '${imageDefinitionResourceId}/versions/${imageVersion}'
         runOutputName: 'ci-agent-gallery'
         artifactTags: {
           channel: 'stable'
+          costCenter: '4810'
           environment: environment
+          owner: 'devex-team'
+          workload: 'ci-agents'
         }
         targetRegions: [
           {
-            name: 'westeurope'
+            name: location
             replicaCount: 3
             storageAccountType: 'Standard_ZRS'
           }
@@ -131,6 +137,7 @@ resource imageTemplate 'Microsoft.VirtualMachineImages/imageTemplates@2025-10-01
           }
         ]
       }
+    ], publishManagedImage ? [
       {
         type: 'ManagedImage'
         imageId: resourceId('rg-ci-agents-legacy', 'Microsoft.Compute/images', 'img-ci-agent-ubuntu2204')
@@ -138,18 +145,25 @@ resource imageTemplate 'Microsoft.VirtualMachineImages/imageTemplates@2025-10-01
         runOutputName: 'ci-agent-managed'
         artifactTags: {
           consumer: 'azdo-legacy-pool'
+          costCenter: '4810'
           environment: environment
+          owner: 'devex-team'
+          workload: 'ci-agents'
         }
       }
+    ] : [], [
       {
         type: 'VHD'
         runOutputName: 'ci-agent-vhd'
         artifactTags: {
           consumer: 'hyperv-build-farm'
+          costCenter: '4810'
           environment: environment
+          owner: 'devex-team'
+          workload: 'ci-agents'
         }
       }
-    ]
+    ])
     buildTimeoutInMinutes: 120
     vmProfile: {
       vmSize: 'Standard_D4s_v5'
@@ -162,7 +176,9 @@ resource imageTemplate 'Microsoft.VirtualMachineImages/imageTemplates@2025-10-01
     managedResourceTags: {
       costCenter: '4810'
       environment: environment
+      owner: 'devex-team'
       purpose: 'image-build'
+      workload: 'ci-agents'
     }
   }
 }

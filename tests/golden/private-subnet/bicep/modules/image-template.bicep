@@ -84,6 +84,11 @@ resource imageTemplate 'Microsoft.VirtualMachineImages/imageTemplates@2025-10-01
         type: 'SharedImage'
         galleryImageId: '${imageDefinitionResourceId}/versions/${imageVersion}'
         runOutputName: 'ubuntu-2404-internal-gallery'
+        artifactTags: {
+          costCenter: '4711'
+          dataClassification: 'internal'
+          owner: 'platform-team'
+        }
         targetRegions: [
           {
             name: 'westeurope'
@@ -115,6 +120,8 @@ resource imageTemplate 'Microsoft.VirtualMachineImages/imageTemplates@2025-10-01
       onCustomizerError: 'abort'
     }
     managedResourceTags: {
+      costCenter: '4711'
+      dataClassification: 'internal'
       owner: 'platform-team'
       purpose: 'image-build'
     }

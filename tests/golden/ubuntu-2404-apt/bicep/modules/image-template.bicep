@@ -433,9 +433,13 @@ resource imageTemplate 'Microsoft.VirtualMachineImages/imageTemplates@2025-10-01
         type: 'SharedImage'
         galleryImageId: '${imageDefinitionResourceId}/versions/${imageVersion}'
         runOutputName: 'ubuntu-2404-base-gallery'
+        artifactTags: {
+          costCenter: '4711'
+          owner: 'platform-team'
+        }
         targetRegions: [
           {
-            name: 'westeurope'
+            name: location
             replicaCount: 1
             storageAccountType: 'Standard_ZRS'
           }
@@ -451,6 +455,10 @@ resource imageTemplate 'Microsoft.VirtualMachineImages/imageTemplates@2025-10-01
     vmProfile: {
       vmSize: 'Standard_D2s_v5'
       osDiskSizeGB: 64
+    }
+    managedResourceTags: {
+      costCenter: '4711'
+      owner: 'platform-team'
     }
   }
 }

@@ -62,6 +62,38 @@ resource imageDefinition 'Microsoft.Compute/galleries/images@2025-03-03' = {
   }
 }
 
+// No built-in role is this narrow: Lets Azure Image Builder read the Compute Gallery it is assigned on (not its images).
+resource galleryReader 'Microsoft.Authorization/roleDefinitions@2022-04-01' = {
+  name: guid(resourceGroup().id, 'aibc-galleryReader')
+  properties: {
+    roleName: 'aibc gallery reader (${uniqueString(resourceGroup().id)})'
+    description: 'Lets Azure Image Builder read the Compute Gallery it is assigned on (not its images).'
+    type: 'CustomRole'
+    permissions: [
+      {
+        actions: [
+          'Microsoft.Compute/galleries/read'
+        ]
+        notActions: []
+      }
+    ]
+    assignableScopes: [
+      resourceGroup().id
+    ]
+  }
+}
+
+// aibc gallery reader: AIB reads this gallery (its image definitions have their own grant).
+resource galleryReaderAssignment 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
+  name: guid(gallery.id, principalId, galleryReader.id)
+  scope: gallery
+  properties: {
+    roleDefinitionId: galleryReader.id
+    principalId: principalId
+    principalType: 'ServicePrincipal'
+  }
+}
+
 // No built-in role is this narrow: Lets Azure Image Builder publish image versions to the gallery image definitions it is assigned on.
 resource imageVersionWriter 'Microsoft.Authorization/roleDefinitions@2022-04-01' = {
   name: guid(resourceGroup().id, 'aibc-imageVersionWriter')
@@ -72,7 +104,6 @@ resource imageVersionWriter 'Microsoft.Authorization/roleDefinitions@2022-04-01'
     permissions: [
       {
         actions: [
-          'Microsoft.Compute/galleries/read'
           'Microsoft.Compute/galleries/images/read'
           'Microsoft.Compute/galleries/images/versions/read'
           'Microsoft.Compute/galleries/images/versions/write'

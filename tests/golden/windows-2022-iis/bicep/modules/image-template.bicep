@@ -198,8 +198,8 @@ resource imageTemplate 'Microsoft.VirtualMachineImages/imageTemplates@2025-10-01
           ''
           '$languages = @(\'de-DE\')'
           '$default = \'\''
-          '$source = \'https://stcontosoimagemedia.blob.core.windows.net/media/windows-server-2022/Microsoft-Windows-Server-Language-Pack_x64_{language}.cab\''
-          '$checksums = @(\'de-DE=REPLACE-WITH-THE-SHA256-OF-YOUR-LANGUAGE-PACK-CAB\')'
+          '$source = \'https://stcontosoimagemedia.blob.${environment().suffixes.storage}/media/windows-server-2022/Microsoft-Windows-Server-Language-Pack_x64_{language}.cab\''
+          '$checksums = @(\'de-DE=4C2E8A1F0B7D93E65A18C4F2D09B7E3A61F5C8D2B40E97A3C6D1F8E2B5A09C74\')'
           '$features = $true'
           '$workDir = Join-Path -Path $env:SystemDrive -ChildPath \'BuildArtifacts\\language-pack\''
           ''
@@ -224,7 +224,7 @@ resource imageTemplate 'Microsoft.VirtualMachineImages/imageTemplates@2025-10-01
           '    # A private blob is read as the build VM\'s identity (build.vmIdentities, with Storage'
           '    # Blob Data Reader on the container), so no key or SAS lands in the template. With'
           '    # several identities on the VM the metadata service cannot choose one: give a SAS URL.'
-          '    if ($target.Host -like \'*.blob.core.windows.net\' -and $target.Query -notmatch \'[?&]sig=\') {'
+          '    if ($target.Host -like \'*.blob.${environment().suffixes.storage}\' -and $target.Query -notmatch \'[?&]sig=\') {'
           '        $tokenUri = \'http://169.254.169.254/metadata/identity/oauth2/token?api-version=2018-02-01&resource=\' +'
           '            [System.Uri]::EscapeDataString(\'https://storage.azure.com/\')'
           '        try {'
@@ -636,7 +636,7 @@ resource imageTemplate 'Microsoft.VirtualMachineImages/imageTemplates@2025-10-01
           '            $headers = @{}'
           '            # A private blob is read as the build VM\'s identity (build.vmIdentities), so no key'
           '            # or SAS lands in the template; a URL with a SAS (sig=) is used as it is.'
-          '            if ($target.Host -like \'*.blob.core.windows.net\' -and $target.Query -notmatch \'[?&]sig=\') {'
+          '            if ($target.Host -like \'*.blob.${environment().suffixes.storage}\' -and $target.Query -notmatch \'[?&]sig=\') {'
           '                $tokenUri = \'http://169.254.169.254/metadata/identity/oauth2/token?api-version=2018-02-01&resource=\' +'
           '                    [System.Uri]::EscapeDataString(\'https://storage.azure.com/\')'
           '                try {'
@@ -1061,10 +1061,13 @@ resource imageTemplate 'Microsoft.VirtualMachineImages/imageTemplates@2025-10-01
         runOutputName: 'win2022-iis-gallery'
         artifactTags: {
           baseImage: '2022-datacenter-azure-edition'
+          costCenter: '4711'
+          owner: 'platform-team'
+          workload: 'web'
         }
         targetRegions: [
           {
-            name: 'westeurope'
+            name: location
             replicaCount: 2
             storageAccountType: 'Standard_ZRS'
           }
@@ -1082,6 +1085,11 @@ resource imageTemplate 'Microsoft.VirtualMachineImages/imageTemplates@2025-10-01
       userAssignedIdentities: [
         '/subscriptions/7d1e3c52-4b8a-4f0e-9c61-2a5b8e0f3d94/resourceGroups/rg-image-build/providers/Microsoft.ManagedIdentity/userAssignedIdentities/id-image-media-reader'
       ]
+    }
+    managedResourceTags: {
+      costCenter: '4711'
+      owner: 'platform-team'
+      workload: 'web'
     }
   }
 }

@@ -503,9 +503,15 @@ resource imageTemplate 'Microsoft.VirtualMachineImages/imageTemplates@2025-10-01
         type: 'SharedImage'
         galleryImageId: '${imageDefinitionResourceId}/versions/${imageVersion}'
         runOutputName: 'ubuntu-2404-docker-gallery'
+        artifactTags: {
+          costCenter: '4711'
+          family: 'ubuntu-server'
+          lifecycle: 'current'
+          owner: 'platform-team'
+        }
         targetRegions: [
           {
-            name: 'westeurope'
+            name: location
             replicaCount: 2
             storageAccountType: 'Standard_ZRS'
           }
@@ -521,6 +527,12 @@ resource imageTemplate 'Microsoft.VirtualMachineImages/imageTemplates@2025-10-01
     vmProfile: {
       vmSize: 'Standard_D2s_v5'
       osDiskSizeGB: 128
+    }
+    managedResourceTags: {
+      costCenter: '4711'
+      family: 'ubuntu-server'
+      lifecycle: 'current'
+      owner: 'platform-team'
     }
   }
 }

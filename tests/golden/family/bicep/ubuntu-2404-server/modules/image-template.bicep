@@ -476,9 +476,15 @@ resource imageTemplate 'Microsoft.VirtualMachineImages/imageTemplates@2025-10-01
         type: 'SharedImage'
         galleryImageId: '${imageDefinitionResourceId}/versions/${imageVersion}'
         runOutputName: 'ubuntu-2404-server-gallery'
+        artifactTags: {
+          costCenter: '4711'
+          family: 'ubuntu-server'
+          lifecycle: 'current'
+          owner: 'platform-team'
+        }
         targetRegions: [
           {
-            name: 'westeurope'
+            name: location
             replicaCount: 2
             storageAccountType: 'Standard_ZRS'
           }
@@ -494,6 +500,12 @@ resource imageTemplate 'Microsoft.VirtualMachineImages/imageTemplates@2025-10-01
     vmProfile: {
       vmSize: 'Standard_D2s_v5'
       osDiskSizeGB: 64
+    }
+    managedResourceTags: {
+      costCenter: '4711'
+      family: 'ubuntu-server'
+      lifecycle: 'current'
+      owner: 'platform-team'
     }
   }
 }

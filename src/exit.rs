@@ -9,6 +9,7 @@ pub const BUILD_FAILED: i32 = 4;
 pub const PARTIALLY_SUCCEEDED: i32 = 5;
 pub const TIMED_OUT: i32 = 6;
 pub const CANCELED: i32 = 7;
+pub const NOT_CONFIRMED: i32 = 10;
 pub const USAGE: i32 = 64;
 pub const INTERRUPTED: i32 = 130;
 
@@ -21,6 +22,10 @@ pub const ALL: &[(i32, &str)] = &[
     (PARTIALLY_SUCCEEDED, "The build partially succeeded: at least one distribution failed."),
     (TIMED_OUT, "Following the build took longer than `--timeout`; the build may still be running."),
     (CANCELED, "The build was canceled."),
+    (
+        NOT_CONFIRMED,
+        "A deleting command (`prune`, `clean`) was not confirmed: answered no, or ran without a terminal and without `--yes`. Nothing was deleted.",
+    ),
     (USAGE, "The command line is wrong (unknown flag, missing argument)."),
     (INTERRUPTED, "Interrupted (Ctrl-C). A running build is not canceled."),
 ];

@@ -5,8 +5,10 @@
 //! diagnostics) → `check` (semantic rules) → `plan` (typed resources) → `emit` (Bicep or
 //! ARM JSON).
 
+pub mod azcli;
 pub mod azure;
 pub mod check;
+pub mod cli_extra;
 pub mod commands;
 pub mod compiler;
 pub mod deploy;
@@ -15,6 +17,8 @@ pub mod docs;
 pub mod document;
 pub mod emit;
 pub mod exit;
+pub mod format;
+pub mod github;
 pub mod hbs;
 pub mod import;
 pub mod library;
@@ -25,6 +29,7 @@ pub mod params;
 pub mod plan;
 pub mod redact;
 pub mod regions;
+pub mod sarif;
 pub mod schema;
 pub mod source;
 pub mod spec;

@@ -26,6 +26,12 @@ fn schema_is_current() {
 }
 
 #[test]
+fn events_schema_is_current() {
+    let text = serde_json::to_string_pretty(&aibc::track::report::events_schema()).unwrap() + "\n";
+    check(aibc::track::report::EVENTS_SCHEMA_PATH, &text);
+}
+
+#[test]
 fn spec_reference_is_current() {
     check("docs/spec-reference.md", &aibc::docs::spec_reference());
 }

@@ -36,7 +36,7 @@ fn check_writes_the_spec_and_prints_the_comparison() {
     let t = TempDir::new("check");
     let out = t.0.join("specs/avd.yaml");
     let o = aibc(
-        &["import", "arm", "tests/import/arm/bare-resource-avd.json", "--check", "-o", out.to_str().unwrap()],
+        &["import", "arm", "tests/import/arm/bare-resource-avd.json", "--check", "--out", out.to_str().unwrap()],
         repo(),
     );
     assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
@@ -69,7 +69,7 @@ fn without_out_the_spec_goes_to_stdout_and_everything_else_to_stderr() {
 fn a_spec_written_elsewhere_finds_the_templates_local_files() {
     let t = TempDir::new("paths");
     let spec = t.0.join("deep/er/image.yaml");
-    let o = aibc(&["import", "packer", "tests/import/packer/split-windows", "-o", spec.to_str().unwrap()], repo());
+    let o = aibc(&["import", "packer", "tests/import/packer/split-windows", "--out", spec.to_str().unwrap()], repo());
     assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
     // Compiled from another directory: the scripts are found relative to the spec.
     let c = aibc(&["compile", spec.to_str().unwrap(), "--format", "arm", "--out", "arm"], &t.0);

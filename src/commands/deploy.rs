@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 
-use super::{AzureArgs, Loaded, Output, block_on, connect, fail, say, set_pipeline_variable};
+use super::{AzureArgs, Loaded, block_on, connect, fail, say, set_pipeline_variable};
 use crate::azure::{Error, Result, Session, api};
 use crate::deploy::{self, Image, Options, param_env_name};
 use crate::exit;
@@ -42,9 +42,10 @@ pub struct DeployArgs {
     /// How long new role assignments get to propagate before the image template is created.
     #[arg(long, value_name = "DURATION", default_value = "30s", value_parser = super::parse_duration)]
     pub role_wait: Duration,
-    /// Print the result as JSON on standard output.
-    #[arg(long, value_enum, default_value_t = Output::Text)]
-    pub output: Output,
+    /// Return once ARM has accepted the image template's deployment, without waiting for it
+    /// (`aibc status` or the deployment in the portal shows how it ends).
+    #[arg(long)]
+    pub no_wait: bool,
 }
 
 #[derive(Debug, Clone, clap::Args)]
@@ -56,6 +57,9 @@ pub struct CleanArgs {
     /// Say what would be deleted, delete nothing.
     #[arg(long)]
     pub dry_run: bool,
+    /// Delete without asking (needed without a terminal).
+    #[arg(long, short = 'y')]
+    pub yes: bool,
 }
 
 pub fn run(args: DeployArgs) -> i32 {
@@ -130,6 +134,7 @@ async fn deploy_all(args: DeployArgs, images: Vec<Loaded>, params: BTreeMap<Stri
             replace: args.replace,
             force: args.force,
             role_wait: args.role_wait,
+            no_wait: args.no_wait,
         };
         let spec = &loaded.spec;
         let session_ref = &session;
@@ -159,9 +164,12 @@ async fn deploy_all(args: DeployArgs, images: Vec<Loaded>, params: BTreeMap<Stri
     }
     let (reads, writes) = session.arm.counts();
     say(&format!("done: {reads} ARM read(s), {writes} write(s)"));
-    if args.output == Output::Json {
+    if crate::format::wants_document() {
         let out = if results.len() == 1 { results.remove(0) } else { Value::Array(results) };
-        println!("{}", serde_json::to_string_pretty(&out).expect("serializes"));
+        if let Err(e) = crate::format::print(&out) {
+            eprintln!("error: {e}");
+            return exit::USAGE;
+        }
     }
     exit::SUCCESS
 }
@@ -214,6 +222,18 @@ async fn next_version(session: &Session, spec: &ImageSpec, rg: &str) -> Result<O
 }
 
 pub fn clean(args: CleanArgs) -> i32 {
+    if !args.dry_run
+        && let Err(code) = super::confirm(
+            &format!(
+                "This deletes the superseded image templates of {} in {} and their staging resource groups.",
+                args.spec.display(),
+                args.azure.resource_group
+            ),
+            args.yes,
+        )
+    {
+        return code;
+    }
     let (rg, dry_run) = (args.azure.resource_group.clone(), args.dry_run);
     super::for_each_image(
         &args.spec,

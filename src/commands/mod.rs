@@ -21,11 +21,20 @@ use crate::spec::ImageSpec;
 /// Where Azure is and how to sign in; shared by every command that calls it.
 #[derive(Debug, Clone, clap::Args)]
 pub struct AzureArgs {
-    /// Resource group the image's resources live in (created if missing).
-    #[arg(long, short = 'g', env = "AIBC_RESOURCE_GROUP", value_name = "NAME")]
+    /// Resource group the image's resources live in (created if missing; default: `az config`'s
+    /// defaults.group; not needed with --template).
+    #[arg(
+        long,
+        short = 'g',
+        env = "AIBC_RESOURCE_GROUP",
+        value_name = "NAME",
+        default_value = "",
+        hide_default_value = true
+    )]
     pub resource_group: String,
-    /// Subscription ID (default: AZURE_SUBSCRIPTION_ID, else the only one the identity sees).
-    #[arg(long, value_name = "ID")]
+    /// Subscription ID or name (default: AZURE_SUBSCRIPTION_ID, the Azure CLI's current one
+    /// with --auth cli, else the only one the identity sees).
+    #[arg(long, value_name = "ID|NAME")]
     pub subscription: Option<String>,
     /// How to sign in.
     #[arg(long, value_enum, default_value_t = AuthMethod::Auto, env = "AIBC_AUTH")]
@@ -58,7 +67,7 @@ impl AzureArgs {
             authority_host: self.authority_host.clone(),
             auth: self.auth,
             subscription: self.subscription.clone(),
-            verbose: self.verbose,
+            verbose: self.verbose || crate::format::settings().debug,
         }
     }
 }
@@ -71,9 +80,43 @@ pub enum Output {
 }
 
 /// Progress goes to standard error, one redacted line at a time, so standard output stays
-/// for results (JSON, pipeline variables).
+/// for results (JSON, pipeline variables). `--only-show-errors` silences it.
 pub fn say(line: &str) {
-    eprintln!("{}", redact(line));
+    if !crate::format::settings().only_show_errors {
+        eprintln!("{}", redact(line));
+    }
+}
+
+/// `-o json` (or jsonc): what the commands that print events take as "JSON on stdout".
+pub fn output() -> Output {
+    match crate::format::settings().output {
+        Some(crate::format::Format::Json | crate::format::Format::Jsonc) => Output::Json,
+        _ => Output::Text,
+    }
+}
+
+/// az's question before a deletion: asked on a terminal, skipped with `--yes`, and refused
+/// (exit 10, nothing deleted) without a terminal to ask on, so a script never deletes by
+/// accident and never hangs on a prompt.
+pub fn confirm(what: &str, yes: bool) -> Result<(), i32> {
+    use std::io::{BufRead, IsTerminal, Write};
+    if yes {
+        return Ok(());
+    }
+    if !(std::io::stdin().is_terminal() && std::io::stderr().is_terminal()) {
+        eprintln!("error: {what}: not confirmed; add --yes to delete without a question (no terminal to ask on)");
+        return Err(exit::NOT_CONFIRMED);
+    }
+    eprint!("{what}\nAre you sure you want to perform this operation? (y/n): ");
+    let _ = std::io::stderr().flush();
+    let mut answer = String::new();
+    let _ = std::io::stdin().lock().read_line(&mut answer);
+    if matches!(answer.trim().to_ascii_lowercase().as_str(), "y" | "yes") {
+        Ok(())
+    } else {
+        eprintln!("nothing was deleted");
+        Err(exit::NOT_CONFIRMED)
+    }
 }
 
 /// Under Azure Pipelines (`TF_BUILD=True`), logging commands are understood on stdout.

@@ -42,6 +42,8 @@ pub struct Options {
     pub force: bool,
     /// How long new role assignments get to propagate before the template is created.
     pub role_wait: Duration,
+    /// `deploy --no-wait`: submit the image template's deployment and return.
+    pub no_wait: bool,
 }
 
 /// What a deploy did; `run` starts from it.
@@ -226,6 +228,21 @@ pub async fn deploy<'v>(
     // created; a role assignment younger than ARM's caches gives "not authorized", so that
     // one failure is retried.
     out.say(&format!("{name}: deploying the image template"));
+    if options.no_wait {
+        // The template's name is fixed at compile time (content hash); ARM has accepted the
+        // deployment that creates it.
+        let body = deployment_body(image, &phase2, &full_hash, &content_hash, None);
+        if let Err(e) =
+            session.arm.send(azure_core::http::Method::Put, &deployment_path, Some(api::RESOURCES), Some(&body)).await
+        {
+            return Err(failure::explain(session, &deployment_path, e).await);
+        }
+        let template_name = format!("{}-{}", image.spec.name, image.compiled.plan.content_hash);
+        let template_id =
+            format!("{}/providers/Microsoft.VirtualMachineImages/imageTemplates/{template_name}", session.rg_path(rg));
+        out.say(&format!("{name}: accepted, not waiting; `aibc status --template {template_id}` follows it"));
+        return Ok(Deployed { deployment: name, template_name, template_id, image_version, changed: true, uploaded });
+    }
     let mut attempt = 0;
     let second = loop {
         match put_deployment(session, &deployment_path, image, &phase2, &full_hash, &content_hash, None).await {
@@ -348,20 +365,30 @@ async fn put_deployment(
     content_hash: &str,
     previous_template: Option<&str>,
 ) -> Result<Value> {
+    let body = deployment_body(image, params, hash, content_hash, previous_template);
+    match session.arm.put(path, api::RESOURCES, &body).await {
+        Ok(d) => Ok(d),
+        Err(e) => Err(failure::explain(session, path, e).await),
+    }
+}
+
+fn deployment_body(
+    image: &Image<'_>,
+    params: &Map<String, Value>,
+    hash: &str,
+    content_hash: &str,
+    previous_template: Option<&str>,
+) -> Value {
     let mut tags = json!({INPUT_HASH_TAG: hash, CONTENT_HASH_TAG: content_hash, "aibc.image": image.spec.name});
     // Phase 1 has no template outputs; the tag keeps the current template findable until
     // phase 2 replaces it (a failed or interrupted deploy must not hide a running build).
     if let Some(id) = previous_template {
         tags[PREVIOUS_TEMPLATE_TAG] = json!(id);
     }
-    let body = json!({
+    json!({
         "properties": {"mode": "Incremental", "template": image.template, "parameters": params},
         "tags": tags,
-    });
-    match session.arm.put(path, api::RESOURCES, &body).await {
-        Ok(d) => Ok(d),
-        Err(e) => Err(failure::explain(session, path, e).await),
-    }
+    })
 }
 
 fn outputs_of(deployment: &Value) -> Map<String, Value> {

@@ -31,6 +31,7 @@ pub mod redact;
 pub mod regions;
 pub mod sarif;
 pub mod schema;
+pub mod schema_editor;
 pub mod source;
 pub mod spec;
 pub mod track;

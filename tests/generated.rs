@@ -23,6 +23,7 @@ fn check(path: &str, expected: &str) {
 #[test]
 fn schema_is_current() {
     check(aibc::schema::SCHEMA_PATH, &aibc::schema::schema_text());
+    check(aibc::schema::STRUCTURE_PATH, &aibc::schema::structure_text());
 }
 
 #[test]

@@ -222,16 +222,12 @@ async fn next_version(session: &Session, spec: &ImageSpec, rg: &str) -> Result<O
 }
 
 pub fn clean(args: CleanArgs) -> i32 {
-    if !args.dry_run
-        && let Err(code) = super::confirm(
-            &format!(
-                "This deletes the superseded image templates of {} in {} and their staging resource groups.",
-                args.spec.display(),
-                args.azure.resource_group
-            ),
-            args.yes,
-        )
-    {
+    let what = format!(
+        "This deletes the superseded image templates of {} in {} and their staging resource groups.",
+        args.spec.display(),
+        args.azure.resource_group
+    );
+    if let Err(code) = super::confirm(&what, args.yes, args.dry_run) {
         return code;
     }
     let (rg, dry_run) = (args.azure.resource_group.clone(), args.dry_run);

@@ -97,10 +97,10 @@ pub fn output() -> Output {
 
 /// az's question before a deletion: asked on a terminal, skipped with `--yes`, and refused
 /// (exit 10, nothing deleted) without a terminal to ask on, so a script never deletes by
-/// accident and never hangs on a prompt.
-pub fn confirm(what: &str, yes: bool) -> Result<(), i32> {
+/// accident and never hangs on a prompt. A dry run deletes nothing and is not asked about.
+pub fn confirm(what: &str, yes: bool, dry_run: bool) -> Result<(), i32> {
     use std::io::{BufRead, IsTerminal, Write};
-    if yes {
+    if yes || dry_run {
         return Ok(());
     }
     if !(std::io::stdin().is_terminal() && std::io::stderr().is_terminal()) {

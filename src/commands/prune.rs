@@ -90,16 +90,12 @@ pub fn decide(
 }
 
 pub fn run(args: PruneArgs) -> i32 {
-    if !args.dry_run
-        && let Err(code) = super::confirm(
-            &format!(
-                "This deletes old gallery image versions of {} (resource group {}).",
-                args.spec.display(),
-                args.azure.resource_group
-            ),
-            args.yes,
-        )
-    {
+    let what = format!(
+        "This deletes old gallery image versions of {} (resource group {}).",
+        args.spec.display(),
+        args.azure.resource_group
+    );
+    if let Err(code) = super::confirm(&what, args.yes, args.dry_run) {
         return code;
     }
     let own = args.clone();

@@ -229,18 +229,16 @@ pub async fn deploy<'v>(
     // one failure is retried.
     out.say(&format!("{name}: deploying the image template"));
     if options.no_wait {
-        // The template's name is fixed at compile time (content hash); ARM has accepted the
-        // deployment that creates it.
+        // The template's name comes from ARM (`uniqueString` over the content hash, location
+        // and version) when the deployment runs; `aibc status` finds it through the deployment.
         let body = deployment_body(image, &phase2, &full_hash, &content_hash, None);
         if let Err(e) =
             session.arm.send(azure_core::http::Method::Put, &deployment_path, Some(api::RESOURCES), Some(&body)).await
         {
             return Err(failure::explain(session, &deployment_path, e).await);
         }
-        let template_name = format!("{}-{}", image.spec.name, image.compiled.plan.content_hash);
-        let template_id =
-            format!("{}/providers/Microsoft.VirtualMachineImages/imageTemplates/{template_name}", session.rg_path(rg));
-        out.say(&format!("{name}: accepted, not waiting; `aibc status --template {template_id}` follows it"));
+        out.say(&format!("{name}: accepted, not waiting; `aibc status` shows the build once the template exists"));
+        let (template_name, template_id) = (String::new(), String::new());
         return Ok(Deployed { deployment: name, template_name, template_id, image_version, changed: true, uploaded });
     }
     let mut attempt = 0;

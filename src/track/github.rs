@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::io::Write;
 
-use super::report::{Event, Render, describe};
+use super::report::{Event, Render, describe, failure_text, variables};
 use super::summary::Summary;
 use crate::github::{escape_data, set_output};
 use crate::redact::redact;
@@ -116,20 +116,12 @@ impl<W: Write> Render for GitHub<W> {
         if let Some(text) = describe(e) {
             self.line(&text);
         }
+        for (name, value) in variables(e) {
+            set_output(&name, &value);
+        }
         match e {
-            Event::Version { version, .. } => set_output("IMAGE_VERSION", version),
-            Event::Output { output, .. } => {
-                let value = output.artifact_id.as_deref().or(output.artifact_uri.as_deref()).unwrap_or_default();
-                set_output(&format!("run-output-{}", output.name), value);
-                if let Some(id) = output.gallery_version_id() {
-                    set_output("GALLERY_IMAGE_VERSION_ID", id);
-                }
-            }
             Event::Failure { image, step, message, .. } => {
-                let what = match step {
-                    Some(s) => format!("{image}: step `{s}` failed: {message}"),
-                    None => format!("{image}: the build failed: {message}"),
-                };
+                let what = failure_text(image, step.as_deref(), message);
                 self.line(&format!("::error title=aibc {image}::{}", escape_data(&what)));
             }
             Event::Finished { image, result, message, .. } => {

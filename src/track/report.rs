@@ -125,6 +125,32 @@ fn clock(secs: u64) -> String {
     }
 }
 
+/// The pipeline variables / step outputs an event sets: IMAGE_VERSION, RUN_OUTPUT_<NAME>,
+/// GALLERY_IMAGE_VERSION_ID (Azure DevOps takes them as they are, GitHub in lower-kebab case).
+pub fn variables(e: &Event) -> Vec<(String, String)> {
+    match e {
+        Event::Version { version, .. } => vec![("IMAGE_VERSION".into(), version.clone())],
+        Event::Output { output, .. } => {
+            let value = output.artifact_id.as_deref().or(output.artifact_uri.as_deref()).unwrap_or_default();
+            let mut out =
+                vec![(format!("RUN_OUTPUT_{}", upper_snake(&output.name.replace('-', "_"))), value.to_string())];
+            if let Some(id) = output.gallery_version_id() {
+                out.push(("GALLERY_IMAGE_VERSION_ID".into(), id.to_string()));
+            }
+            out
+        }
+        _ => Vec::new(),
+    }
+}
+
+/// The one-line text of a failed step, for an error annotation.
+pub fn failure_text(image: &str, step: Option<&str>, message: &str) -> String {
+    match step {
+        Some(s) => format!("{image}: step `{s}` failed: {message}"),
+        None => format!("{image}: the build failed: {message}"),
+    }
+}
+
 /// Plain lines: logs, CI systems other than Azure DevOps, redirected output.
 pub struct Lines<W: Write> {
     out: W,
@@ -275,20 +301,12 @@ impl<W: Write> Render for Pipelines<W> {
         if let Some(text) = describe(e) {
             self.line(&text);
         }
+        for (name, value) in variables(e) {
+            self.variable(&name, &value);
+        }
         match e {
-            Event::Version { version, .. } => self.variable("IMAGE_VERSION", version),
-            Event::Output { output, .. } => {
-                let value = output.artifact_id.as_deref().or(output.artifact_uri.as_deref()).unwrap_or_default();
-                self.variable(&format!("RUN_OUTPUT_{}", upper_snake(&output.name.replace('-', "_"))), value);
-                if let Some(id) = output.gallery_version_id() {
-                    self.variable("GALLERY_IMAGE_VERSION_ID", id);
-                }
-            }
             Event::Failure { image, step, message, .. } => {
-                let what = match step {
-                    Some(s) => format!("{image}: step `{s}` failed: {message}"),
-                    None => format!("{image}: the build failed: {message}"),
-                };
+                let what = failure_text(image, step.as_deref(), message);
                 self.line(&format!("##vso[task.logissue type=error]{}", escape_logging_value(&what)));
             }
             Event::Artifact { kind, path, .. } => {

@@ -124,11 +124,13 @@ pub fn in_azure_pipelines() -> bool {
     std::env::var("TF_BUILD").is_ok_and(|v| v.eq_ignore_ascii_case("true"))
 }
 
-/// `##vso[task.setvariable]` for an output variable, when running in a pipeline.
+/// `##vso[task.setvariable]` for an output variable, when running in a pipeline; a step
+/// output (`image-version`) under GitHub Actions.
 pub fn set_pipeline_variable(name: &str, value: &str) {
     if in_azure_pipelines() {
         println!("##vso[task.setvariable variable={name};isOutput=true]{}", escape_logging_value(value));
     }
+    crate::github::set_output(name, value);
 }
 
 /// Logging-command values may not hold raw CR/LF or `;]` sequences that end the command.
@@ -162,6 +164,7 @@ pub fn load(spec_path: &Path, library: Option<&Path>, only: &[String]) -> Result
     for d in &doc.diags {
         eprintln!("{}", diagnostic::render(d, &doc.sources, color));
     }
+    crate::github::annotate(&doc);
     if doc.has_errors() {
         return Err(exit::INVALID_SPEC);
     }

@@ -116,3 +116,56 @@ def test_github_actions_groups_outputs_and_summary(deployed):
     md = summary.read_text()
     assert md.startswith("### aibc: ubuntu-2404-base — Succeeded"), md
     assert "| Customizing |" in md and "| region | state | progress |" in md, md
+
+
+def ask_in_a_terminal(env: e2e.Env, answer: str, *args: str) -> tuple[int, str]:
+    """Runs aibc with a pseudo-terminal on stdin and stderr, answering its question."""
+    import os
+    import pty
+    import select
+
+    cmd = [str(env.binary), *args, "--arm-endpoint", env.info["endpoint"], "--authority-host",
+           env.info["authority_host"], "--subscription", env.subscription]
+    leader, follower = pty.openpty()
+    p = subprocess.Popen(cmd, cwd=e2e.REPO, env=env.env(), stdin=follower, stdout=subprocess.PIPE, stderr=follower)
+    os.close(follower)
+    seen, answered = b"", False
+    while True:
+        ready, _, _ = select.select([leader], [], [], 60)
+        if not ready:
+            p.kill()
+            break
+        try:
+            chunk = os.read(leader, 4096)
+        except OSError:  # the process closed the terminal
+            break
+        if not chunk:
+            break
+        seen += chunk
+        if not answered and b"(y/n):" in seen:
+            os.write(leader, answer.encode() + b"\n")
+            answered = True
+    p.wait(timeout=120)
+    os.close(leader)
+    text = seen.decode(errors="replace")
+    env.outputs.append(text)
+    return p.returncode, text
+
+
+def test_prune_asks_in_a_terminal(deployed):
+    env = deployed()
+    assert run(env).code == 0
+    code, text = ask_in_a_terminal(env, "n", "prune", SPEC, "-g", "rg-run", "--keep", "1")
+    assert code == 10 and "Are you sure you want to perform this operation? (y/n):" in text, text
+    assert "nothing was deleted" in text and "signed in" not in text, text
+    code, text = ask_in_a_terminal(env, "y", "prune", SPEC, "-g", "rg-run", "--keep", "1")
+    assert code == 0 and "keep 1.2.3 (latest)" in text, text
+
+
+def test_only_show_errors_and_debug(deployed):
+    env = deployed()
+    quiet = env.aibc("status", SPEC, "-g", "rg-run", "--only-show-errors")
+    assert quiet.code == 0 and "signed in" not in quiet.stderr, quiet.output
+    loud = env.aibc("status", SPEC, "-g", "rg-run", "--debug")
+    assert loud.code == 0 and "[http] GET" in loud.stderr, loud.output
+    assert "Bearer" not in loud.stderr

@@ -389,13 +389,7 @@ fn customizations(command: CustomizationsCommand, folder: Option<&Path>) -> i32 
 
 /// Prints a result document with `-o`/`--query`; a failing query is a usage error.
 fn print_document(value: &serde_json::Value) -> i32 {
-    match aibc::format::print(value) {
-        Ok(()) => exit::SUCCESS,
-        Err(e) => {
-            eprintln!("error: {e}");
-            exit::USAGE
-        }
-    }
+    aibc::commands::print_result(exit::SUCCESS, value)
 }
 
 fn explain(code: Option<&str>) -> i32 {

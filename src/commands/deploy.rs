@@ -166,10 +166,7 @@ async fn deploy_all(args: DeployArgs, images: Vec<Loaded>, params: BTreeMap<Stri
     say(&format!("done: {reads} ARM read(s), {writes} write(s)"));
     if crate::format::wants_document() {
         let out = if results.len() == 1 { results.remove(0) } else { Value::Array(results) };
-        if let Err(e) = crate::format::print(&out) {
-            eprintln!("error: {e}");
-            return exit::USAGE;
-        }
+        return super::print_result(exit::SUCCESS, &out);
     }
     exit::SUCCESS
 }
@@ -231,13 +228,20 @@ pub fn clean(args: CleanArgs) -> i32 {
         return code;
     }
     let (rg, dry_run) = (args.azure.resource_group.clone(), args.dry_run);
-    super::for_each_image(
+    let plan = std::rc::Rc::new(std::cell::RefCell::new(Vec::new()));
+    let rows = plan.clone();
+    let code = super::for_each_image(
         &args.spec,
         &args.azure,
         "deletions already sent go on in Azure; `aibc clean` again finishes the rest",
         move |session, loaded| {
-            let rg = rg.clone();
-            Box::pin(async move { deploy::clean(session, &rg, &loaded.spec.name, dry_run, &say).await.map(|_| ()) })
+            let (rg, rows) = (rg.clone(), rows.clone());
+            Box::pin(async move {
+                let done = deploy::clean(session, &rg, &loaded.spec.name, dry_run, &say).await?;
+                rows.borrow_mut().extend(done);
+                Ok(())
+            })
         },
-    )
+    );
+    super::print_plan(code, plan.take())
 }

@@ -95,6 +95,27 @@ pub fn output() -> Output {
     }
 }
 
+/// Prints a command's result document (`-o`, `--query`) and gives the exit code: `code`, or
+/// 64 when the query fails on the document.
+pub fn print_result(code: i32, value: &serde_json::Value) -> i32 {
+    match crate::format::print(value) {
+        Ok(()) => code,
+        Err(e) => {
+            eprintln!("error: {e}");
+            exit::USAGE
+        }
+    }
+}
+
+/// A deleting command's plan (one row per thing kept or deleted), when `-o` or `--query`
+/// asked for it and the command got through.
+pub fn print_plan(code: i32, rows: Vec<serde_json::Value>) -> i32 {
+    if code != exit::SUCCESS || !crate::format::wants_document() {
+        return code;
+    }
+    print_result(code, &serde_json::Value::Array(rows))
+}
+
 /// az's question before a deletion: asked on a terminal, skipped with `--yes`, and refused
 /// (exit 10, nothing deleted) without a terminal to ask on, so a script never deletes by
 /// accident and never hangs on a prompt. A dry run deletes nothing and is not asked about.

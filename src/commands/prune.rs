@@ -111,14 +111,7 @@ pub fn run(args: PruneArgs) -> i32 {
             Box::pin(async move { prune_image(session, &loaded.spec, &args, &rows).await })
         },
     );
-    if code == crate::exit::SUCCESS
-        && crate::format::wants_document()
-        && let Err(e) = crate::format::print(&Value::Array(plan.take()))
-    {
-        eprintln!("error: {e}");
-        return crate::exit::USAGE;
-    }
-    code
+    super::print_plan(code, plan.take())
 }
 
 /// The image definition the spec publishes to (its gallery distribution).

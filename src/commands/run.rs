@@ -137,13 +137,9 @@ fn renderer(_which: &Which) -> (RefCell<Box<dyn Render>>, Shared) {
 
 /// Prints the summary document, when one was asked for; a failing `--query` is a usage error.
 fn print_summary(summary: Shared, code: i32) -> i32 {
-    let Some(summary) = summary else { return code };
-    match crate::format::print(&summary.borrow().document()) {
-        Ok(()) => code,
-        Err(e) => {
-            eprintln!("error: {e}");
-            exit::USAGE
-        }
+    match summary {
+        Some(summary) => super::print_result(code, &summary.borrow().document()),
+        None => code,
     }
 }
 

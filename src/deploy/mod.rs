@@ -580,9 +580,14 @@ async fn replace_older(session: &Session, image: &Image<'_>, options: &Options, 
 
 /// `aibc clean`: deletes the image's superseded templates (never the current one, never one
 /// that is building) and the staging resource groups AIB left behind for them.
-pub async fn clean(session: &Session, rg: &str, image: &str, dry_run: bool, out: &dyn Say) -> Result<usize> {
+/// Deletes (or with `dry_run` lists) an image's superseded templates and their leftover
+/// staging groups. Returns the plan, one row per template or group (what `-o` prints).
+pub async fn clean(session: &Session, rg: &str, image: &str, dry_run: bool, out: &dyn Say) -> Result<Vec<Value>> {
     let current = current(session, rg, image).await?;
     let mut removed = 0;
+    let mut plan = Vec::new();
+    let row =
+        |kind: &str, name: &str, action: &str| json!({"image": image, "kind": kind, "name": name, "action": action});
     for t in templates_of(session, rg, image).await? {
         let name = t.get("name").and_then(Value::as_str).unwrap_or_default().to_string();
         if current.as_ref().is_some_and(|c| c.template_name.eq_ignore_ascii_case(&name)) {
@@ -590,6 +595,7 @@ pub async fn clean(session: &Session, rg: &str, image: &str, dry_run: bool, out:
         }
         if is_running(&t) {
             out.say(&format!("keeping {name}: a build is running on it"));
+            plan.push(row("imageTemplate", &name, "keep"));
             continue;
         }
         let id = t.get("id").and_then(Value::as_str).unwrap_or_default().to_string();
@@ -598,9 +604,11 @@ pub async fn clean(session: &Session, rg: &str, image: &str, dry_run: bool, out:
             t.pointer("/properties/stagingResourceGroup").and_then(Value::as_str).is_some_and(|s| !s.is_empty());
         if dry_run {
             out.say(&format!("would delete the image template {name}"));
+            plan.push(row("imageTemplate", &name, "wouldDelete"));
         } else {
             out.say(&format!("deleting the image template {name}"));
             session.arm.delete(&id, api::IMAGE_TEMPLATES).await?;
+            plan.push(row("imageTemplate", &name, "delete"));
             // AIB deletes a staging group it created with the template; one that is left
             // over (a failed deletion) goes too. A group the spec named is the user's.
             if let Some(group) = staging.filter(|_| !custom_staging)
@@ -610,6 +618,7 @@ pub async fn clean(session: &Session, rg: &str, image: &str, dry_run: bool, out:
                 if session.arm.get(&path, api::RESOURCES).await?.is_some() {
                     out.say(&format!("deleting the staging resource group {rg_name}"));
                     session.arm.delete(&path, api::RESOURCES).await?;
+                    plan.push(row("stagingResourceGroup", rg_name, "delete"));
                 }
             }
         }
@@ -618,7 +627,7 @@ pub async fn clean(session: &Session, rg: &str, image: &str, dry_run: bool, out:
     if removed == 0 {
         out.say(&format!("{image}: no superseded image templates"));
     }
-    Ok(removed)
+    Ok(plan)
 }
 
 #[cfg(test)]

@@ -169,3 +169,48 @@ def test_only_show_errors_and_debug(deployed):
     loud = env.aibc("status", SPEC, "-g", "rg-run", "--debug")
     assert loud.code == 0 and "[http] GET" in loud.stderr, loud.output
     assert "Bearer" not in loud.stderr
+
+
+def test_the_azure_cli_current_subscription_is_used_with_auth_cli(make_env):
+    other = "0f0f0f0f-1111-4222-8333-444444444444"
+    env = make_env(dict(scenario(), subscriptions=[
+        {"id": e2e.EXAMPLES_SUBSCRIPTION, "displayName": "platform images"},
+        {"id": other, "displayName": "sandbox"}]))
+    e2e.seed_example_prerequisites(env)
+    assert env.aibc("deploy", SPEC, "-g", "rg-cli", "--role-wait", "0s", "--image-version", "1.2.3").code == 0
+
+    def status(cfg_dir) -> e2e.Result:
+        cmd = [str(env.binary), "status", SPEC, "-g", "rg-cli", "-o", "json", "--arm-endpoint", env.info["endpoint"],
+               "--authority-host", env.info["authority_host"]]
+        p = subprocess.run(cmd, cwd=e2e.REPO, env=env.env("cli", {"AZURE_CONFIG_DIR": str(cfg_dir)}),
+                           capture_output=True, text=True, timeout=120)
+        env.outputs.append(p.stdout + p.stderr)
+        return e2e.Result(p.returncode, p.stdout, p.stderr)
+
+    empty = env.work / "az-empty"
+    empty.mkdir()
+    r = status(empty)
+    assert r.code == 1 and "sees 2 subscriptions" in r.stderr, r.output
+    # `az account set` writes isDefault into azureProfile.json (with a byte order mark).
+    cfg = env.work / "az-profile"
+    cfg.mkdir()
+    profile = {"subscriptions": [{"id": other, "isDefault": False},
+                                 {"id": e2e.EXAMPLES_SUBSCRIPTION, "isDefault": True}]}
+    (cfg / "azureProfile.json").write_text("\ufeff" + json.dumps(profile), encoding="utf-8")
+    r = status(cfg)
+    assert r.code == 0, r.output
+    assert json.loads(r.stdout)["image"] == "ubuntu-2404-base"
+
+
+def test_clean_plan_document(deployed):
+    env = deployed()
+    first = json.loads(env.aibc("deploy", SPEC, "-g", "rg-run", "--role-wait", "0s", "--image-version", "1.2.3",
+                                "-o", "json").stdout)["imageTemplateName"]
+    r = env.aibc("deploy", SPEC, "-g", "rg-run", "--role-wait", "0s", "--image-version", "1.2.4")
+    assert r.code == 0, r.output
+    dry = env.aibc("clean", SPEC, "-g", "rg-run", "--dry-run", "-o", "json")
+    assert dry.code == 0, dry.output
+    assert json.loads(dry.stdout) == [
+        {"image": "ubuntu-2404-base", "kind": "imageTemplate", "name": first, "action": "wouldDelete"}]
+    done = env.aibc("clean", SPEC, "-g", "rg-run", "--yes", "--query", "[?kind=='imageTemplate'].name", "-o", "tsv")
+    assert done.code == 0 and done.stdout.split() == [first], done.output

@@ -249,3 +249,22 @@ def test_event_schema_accepts_every_event_kind_and_rejects_a_bad_one():
         assert validate_against(schema, dict(base, **g)) == [], g
     assert validate_against(schema, dict(base, event="phase", state="Running")) != []
     assert validate_against(schema, dict(base, schemaVersion=2, event="note", text="x")) != []
+
+
+def test_spec_schema_for_editors_accepts_the_examples_and_catches_slips():
+    """schema/aibc.schema.json as an editor reads it (JSON Schema 2020-12, every keyword)."""
+    schema = REPO / "schema" / "aibc.schema.json"
+    for path in sorted((REPO / "examples").glob("*/*.yaml")):
+        assert validate_against(schema, yaml.safe_load(path.read_text())) == [], path
+    base = {"name": "web", "os": "windows", "location": "westeurope",
+            "source": {"platform": "MicrosoftWindowsServer:WindowsServer:2022-datacenter-azure-edition:latest"},
+            "distribute": [{"vhd": {}}]}
+    good = dict(base, customize=[{"use": "time-zone", "with": {"timeZone": "W. Europe Standard Time"}}])
+    assert validate_against(schema, good) == []
+    typo = dict(base, customize=[{"use": "time-zone", "with": {"timezone": "UTC"}}])
+    assert any("timezone" in e for e in validate_against(schema, typo)), validate_against(schema, typo)
+    bad_version = dict(base, distribute=[{"gallery": {"regions": ["westeurope"], "version": "1.2"}}])
+    assert validate_against(schema, bad_version) != []
+    # The structural schema aibc checks with carries none of the editor keywords.
+    structure = (REPO / "schema" / "aibc.structure.schema.json").read_text()
+    assert '"allOf"' not in structure and '"markdownDescription"' not in structure

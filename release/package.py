@@ -5,7 +5,7 @@ script and the layout is tested here (tests/python/test_release.py).
 
   package.py archive --target T --bin PATH [--docs-bin PATH] --out DIR
       DIR/aibc-T.tar.gz (a .zip for Windows targets) holding aibc-T/{aibc, LICENSE,
-      README.md, man/aibc.1, completions/*}, and DIR/aibc-T.tar.gz.sha256.
+      README.md, man/aibc*.1, completions/*}, and DIR/aibc-T.tar.gz.sha256.
   package.py sums DIR
       Checks every archive in DIR against its .sha256 file and writes DIR/SHA256SUMS in
       `sha256sum` format, so users verify with `sha256sum --check --ignore-missing SHA256SUMS`.
@@ -24,6 +24,7 @@ import os
 import subprocess
 import sys
 import tarfile
+import tempfile
 import zipfile
 from pathlib import Path
 
@@ -52,8 +53,12 @@ def contents(target: str, binary: Path, docs_bin: Path) -> list[tuple[str, bytes
         (exe, binary.read_bytes(), 0o755),
         ("LICENSE", (ROOT / "LICENSE").read_bytes(), 0o644),
         ("README.md", (ROOT / "README.md").read_bytes(), 0o644),
-        ("man/aibc.1", run(docs_bin, "man"), 0o644),
     ]
+    # aibc.1 and one page per command (aibc-prune.1, ...), so `man aibc-prune` works.
+    with tempfile.TemporaryDirectory() as pages:
+        run(docs_bin, "man", "--dir", pages)
+        for page in sorted(Path(pages).iterdir()):
+            files.append((f"man/{page.name}", page.read_bytes(), 0o644))
     for shell, name in SHELLS.items():
         files.append((f"completions/{name}", run(docs_bin, "completions", shell), 0o644))
     top = f"aibc-{target}"

@@ -65,16 +65,37 @@ pub fn long_version() -> &'static str {
     })
 }
 
-/// Prints the man page of `command` (roff) to standard output.
-pub fn man(command: clap::Command) -> i32 {
-    let mut out = std::io::stdout().lock();
-    match clap_mangen::Man::new(command).render(&mut out) {
+/// Prints the man page of `command` (roff) to standard output, or with `dir` writes it and
+/// one page per subcommand (`aibc-prune.1`, `aibc-pipeline-init.1`) there, so `man aibc-prune`
+/// shows that command's flags.
+pub fn man(command: clap::Command, dir: Option<&std::path::Path>) -> i32 {
+    let written = match dir {
+        None => clap_mangen::Man::new(command).render(&mut std::io::stdout().lock()),
+        Some(dir) => std::fs::create_dir_all(dir).and_then(|()| {
+            let mut command = command;
+            command.build();
+            pages(&command, dir)
+        }),
+    };
+    match written {
         Ok(()) => exit::SUCCESS,
         Err(e) => {
             eprintln!("error: cannot write the man page: {e}");
             exit::FAILURE
         }
     }
+}
+
+/// A built command's display name is its path (`aibc-pipeline-init`): the page's title and file.
+fn pages(command: &clap::Command, dir: &std::path::Path) -> std::io::Result<()> {
+    let name = command.get_display_name().unwrap_or(command.get_name());
+    let mut page = Vec::new();
+    clap_mangen::Man::new(command.clone()).render(&mut page)?;
+    std::fs::write(dir.join(format!("{name}.1")), page)?;
+    for sub in command.get_subcommands().filter(|s| s.get_name() != "help") {
+        pages(sub, dir)?;
+    }
+    Ok(())
 }
 
 /// Fills in the resource group (az's `defaults.group`, or the one `--template` ids carry)

@@ -135,7 +135,11 @@ enum Command {
         shell: clap_complete::Shell,
     },
     /// Print the man page (roff), as shipped in the release archives as man/aibc.1.
-    Man,
+    Man {
+        /// Write aibc.1 and one page per command (aibc-validate.1, …) into this folder instead.
+        #[arg(long, value_name = "DIR")]
+        dir: Option<PathBuf>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -210,7 +214,7 @@ fn main() -> ExitCode {
             );
             exit::SUCCESS
         }
-        Command::Man => aibc::cli_extra::man(<Cli as clap::CommandFactory>::command()),
+        Command::Man { dir } => aibc::cli_extra::man(<Cli as clap::CommandFactory>::command(), dir.as_deref()),
     };
     ExitCode::from(code as u8)
 }

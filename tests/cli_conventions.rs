@@ -104,6 +104,17 @@ fn completions_for_every_shell_and_a_man_page() {
         page.contains("smoke\\-test") && page.contains("\\-\\-only\\-show\\-errors"),
         "man page lacks commands or flags"
     );
+    // One page per command, with that command's flags.
+    let dir = repo().join("target/tmp").join(format!("man-{}", std::process::id()));
+    let o = aibc(&["man", "--dir", dir.to_str().unwrap()], &[]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+    let prune = std::fs::read_to_string(dir.join("aibc-prune.1")).unwrap();
+    assert!(
+        prune.contains(".TH aibc-prune 1") && prune.contains("\\-\\-yes") && prune.contains("\\-\\-keep"),
+        "{prune}"
+    );
+    assert!(dir.join("aibc-pipeline-init.1").is_file() && dir.join("aibc.1").is_file());
+    std::fs::remove_dir_all(&dir).unwrap();
 }
 
 #[test]

@@ -72,9 +72,14 @@ def test_archive_layout_and_checksums(aibc, tmp_path):
     with tarfile.open(tgz) as t:
         members = {m.name: m for m in t.getmembers()}
         top = "aibc-x86_64-unknown-linux-musl"
-        assert sorted(members) == sorted(f"{top}/{p}" for p in (
-            "aibc", "LICENSE", "README.md", "man/aibc.1", "completions/aibc.bash", "completions/_aibc",
+        pages = {n for n in members if n.startswith(f"{top}/man/")}
+        assert sorted(set(members) - pages) == sorted(f"{top}/{p}" for p in (
+            "aibc", "LICENSE", "README.md", "completions/aibc.bash", "completions/_aibc",
             "completions/aibc.fish", "completions/_aibc.ps1", "completions/aibc.elv"))
+        # The main page and one per command (and per pipeline/customizations subcommand).
+        for page in ("aibc.1", "aibc-prune.1", "aibc-run.1", "aibc-pipeline-init.1", "aibc-completions.1"):
+            assert f"{top}/man/{page}" in pages, sorted(pages)
+        assert b".TH aibc-prune 1" in t.extractfile(f"{top}/man/aibc-prune.1").read()
         exe = members[f"{top}/aibc"]
         assert exe.mode & stat.S_IXUSR and exe.uid == 0 and exe.mtime == 1700000000
         assert t.extractfile(exe).read() == aibc.read_bytes()

@@ -200,7 +200,7 @@ def test_setup_aibc_action_logic():
 
 def test_extension_packages_into_a_vsix(node_tools, tmp_path):
     root = tmp_path / "extension"
-    shutil.copytree(REPO / "extensions" / "azure-devops", root, ignore=shutil.ignore_patterns("tests", "node_modules"))
+    shutil.copytree(REPO / "extensions" / "azure-devops", root, ignore=shutil.ignore_patterns("tests", "node_modules", ".taskkey", ".gitignore"))
     shutil.copytree(node_tools / "task" / "node_modules", root / "aibc" / "node_modules")
     out = tmp_path / "out"
     r = subprocess.run([str(node_tools / "node_modules" / ".bin" / "tfx"), "extension", "create", "--root", str(root),

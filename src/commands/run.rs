@@ -124,7 +124,7 @@ fn images_of(which: &Which) -> Result<Vec<Loaded>, i32> {
 /// `--query` shows progress on standard error and prints the summary document at the end.
 type Shared = Option<Rc<RefCell<Summary>>>;
 
-fn renderer(_which: &Which) -> (RefCell<Box<dyn Render>>, Shared) {
+fn renderer() -> (RefCell<Box<dyn Render>>, Shared) {
     let settings = crate::format::settings();
     let stream = super::output() == Output::Json && settings.query.is_none();
     if stream || !crate::format::wants_document() {
@@ -158,7 +158,7 @@ async fn run_all(args: RunArgs, images: Vec<Loaded>) -> i32 {
         Ok(o) => o,
         Err(code) => return code,
     };
-    let (render, summary) = renderer(&args.which);
+    let (render, summary) = renderer();
     let family = targets.len() > 1;
     let runs = targets.iter().map(|t| {
         let metadata = if family { family_path(&args.metadata, &t.image) } else { args.metadata.clone() };
@@ -265,7 +265,7 @@ pub fn status(which: Which) -> i32 {
             let summary = crate::format::wants_document().then(|| Rc::new(RefCell::new(Summary::default())));
             let render: RefCell<Box<dyn Render>> = match &summary {
                 Some(s) => RefCell::new(Box::new(Tee { shown: Box::new(Quiet), summary: s.clone() })),
-                None => renderer(&which).0,
+                None => renderer().0,
             };
             let mut codes = Vec::new();
             for t in &targets {
@@ -337,7 +337,7 @@ pub fn cancel(args: CancelArgs) -> i32 {
                 Ok(o) => o,
                 Err(code) => return code,
             };
-            let render = renderer(&args.which).0;
+            let render = renderer().0;
             let mut codes = Vec::new();
             for t in &targets {
                 codes.push(cancel_one(&session, t, args.no_wait, &render).await);
@@ -384,7 +384,7 @@ pub fn logs(args: LogsArgs) -> i32 {
                 Ok(o) => o,
                 Err(code) => return code,
             };
-            let render = renderer(&args.which).0;
+            let render = renderer().0;
             for t in &targets {
                 let template = match session.arm.get(&t.template_id, api::IMAGE_TEMPLATES).await {
                     Ok(Some(t)) => t,

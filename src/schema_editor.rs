@@ -43,7 +43,45 @@ pub fn enrich(root: &mut Value) {
             b["examples"] = json!(["1.0.0", "date", "next", "semver", "latest", "source"]);
         }
     }
+    defaults(root);
     markdown(root);
+}
+
+/// `default` from the doc comment's "Default `X`." / "Default X." where X is a literal, so
+/// editors show and complete it ("Default: the image name." stays prose).
+fn defaults(v: &mut Value) {
+    match v {
+        Value::Object(map) => {
+            if !map.contains_key("default")
+                && let Some(Value::String(d)) = map.get("description")
+                && let Some(value) = literal_default(d)
+            {
+                map.insert("default".into(), value);
+            }
+            map.iter_mut().filter(|(k, _)| *k != "default").for_each(|(_, child)| defaults(child));
+        }
+        Value::Array(items) => items.iter_mut().for_each(defaults),
+        _ => {}
+    }
+}
+
+fn literal_default(description: &str) -> Option<Value> {
+    let rest = &description[description.find("Default ")? + "Default ".len()..];
+    let text = match rest.strip_prefix('`') {
+        Some(quoted) => {
+            let end = quoted.find('`')?;
+            quoted[end + 1..].starts_with('.').then_some(&quoted[..end])?
+        }
+        None => {
+            let word = rest.split(['.', ' ', ';', ',']).next()?;
+            // "Default 1.5" is not a sentence end; a bare word must end the sentence.
+            rest[word.len()..].starts_with(['.', ';']).then_some(word)?
+        }
+    };
+    if text.is_empty() || text.contains(['<', '>']) {
+        return None;
+    }
+    Some(serde_json::from_str(text).unwrap_or_else(|_| json!(text)))
 }
 
 /// `use:` completes the built-in entries; `with:` is typed per entry (its parameters, their
@@ -143,6 +181,17 @@ mod tests {
         let with = &tz["then"]["properties"]["with"];
         assert_eq!(with["additionalProperties"], false);
         assert!(with["properties"]["timeZone"]["description"].is_string());
+    }
+
+    #[test]
+    fn literal_defaults_come_from_the_doc_comments() {
+        assert_eq!(literal_default("Replicas. Default 1."), Some(json!(1)));
+        assert_eq!(literal_default("Scheme. Default `latest`."), Some(json!("latest")));
+        assert_eq!(literal_default("Codes. Default `[0]`."), Some(json!([0])));
+        assert_eq!(literal_default("Architecture. Default x64."), Some(json!("x64")));
+        assert_eq!(literal_default("Name. Default `<image name>-vhd`."), None);
+        assert_eq!(literal_default("Default: the image name."), None);
+        assert_eq!(literal_default("No default here."), None);
     }
 
     #[test]

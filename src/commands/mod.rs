@@ -251,6 +251,9 @@ pub fn fail(e: &Error) -> i32 {
     if in_azure_pipelines() {
         println!("##vso[task.logissue type=error]{}", escape_logging_value(&redact(text.lines().next().unwrap_or(""))));
     }
+    if crate::github::in_github_actions() {
+        println!("::error title=aibc::{}", crate::github::escape_data(&redact(&text)));
+    }
     match e {
         Error::Azure(_) | Error::Auth(_) => exit::AZURE_REFUSED,
         Error::Transport(_) | Error::Protocol(_) | Error::Local(_) => exit::FAILURE,

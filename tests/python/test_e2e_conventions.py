@@ -214,3 +214,16 @@ def test_clean_plan_document(deployed):
         {"image": "ubuntu-2404-base", "kind": "imageTemplate", "name": first, "action": "wouldDelete"}]
     done = env.aibc("clean", SPEC, "-g", "rg-run", "--yes", "--query", "[?kind=='imageTemplate'].name", "-o", "tsv")
     assert done.code == 0 and done.stdout.split() == [first], done.output
+
+
+def test_github_actions_annotates_an_azure_refusal(make_env):
+    env = make_env(e2e.example_scenario(retry_after=0, lro={"default": {"polls": 1, "retry_after": 0}}))
+    e2e.seed_example_prerequisites(env)
+    env.fake.update_scenario({"resource_failures": [{
+        "type": "Microsoft.Compute/galleries/images", "name": "*", "phase": "put",
+        "code": "GalleryImageQuotaExceeded", "message": "The gallery has reached its image definition quota."}]})
+    r = env.aibc("deploy", SPEC, "-g", "rg-fail", "--role-wait", "0s", extra_env={"GITHUB_ACTIONS": "true"})
+    assert r.code == 3, r.output
+    errors = [l for l in r.stdout.splitlines() if l.startswith("::error title=aibc::")]
+    assert len(errors) == 1 and "GalleryImageQuotaExceeded" in errors[0], r.stdout
+    assert "\n" not in errors[0] and "%0A" in errors[0]  # the whole message, on one line

@@ -6,14 +6,14 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::io::Write;
 
-use super::report::{Event, Render, describe, failure_text, variables};
+use super::report::{Event, Groups, Render, describe, failure_text, variables};
 use super::summary::Summary;
 use crate::github::{escape_data, set_output};
 use crate::redact::redact;
 
 pub struct GitHub<W: Write> {
     out: W,
-    open_group: BTreeMap<String, bool>,
+    groups: Groups,
     phases: BTreeMap<String, Vec<(String, u64)>>,
     summary: Summary,
     /// Where the Markdown goes (the job summary; a test keeps it).
@@ -26,17 +26,17 @@ impl<W: Write> GitHub<W> {
     }
 
     pub fn with_summary(out: W, markdown: Box<dyn FnMut(&str)>) -> Self {
-        GitHub { out, open_group: BTreeMap::new(), phases: BTreeMap::new(), summary: Summary::default(), markdown }
+        GitHub {
+            out,
+            groups: Groups::new("::group::", "::endgroup::"),
+            phases: BTreeMap::new(),
+            summary: Summary::default(),
+            markdown,
+        }
     }
 
     fn line(&mut self, text: &str) {
         let _ = writeln!(self.out, "{}", redact(text));
-    }
-
-    fn end_group(&mut self, image: &str) {
-        if self.open_group.remove(image).is_some() {
-            self.line("::endgroup::");
-        }
     }
 
     /// The Markdown for a finished image.
@@ -93,25 +93,15 @@ impl<W: Write> GitHub<W> {
 impl<W: Write> Render for GitHub<W> {
     fn event(&mut self, e: &Event) {
         self.summary.event(e);
-        match e {
-            Event::Phase { image, state, sub_state, elapsed_secs, .. } => {
-                self.end_group(image);
-                let phase = sub_state.clone().unwrap_or_else(|| state.clone());
-                let list = self.phases.entry(image.clone()).or_default();
-                if list.last().is_none_or(|(p, _)| p != &phase) {
-                    list.push((phase.clone(), *elapsed_secs));
-                }
-                if !matches!(state.as_str(), "Succeeded" | "PartiallySucceeded" | "Failed" | "Canceled") {
-                    self.line(&format!("::group::{image}: {phase}"));
-                    self.open_group.insert(image.clone(), true);
-                }
+        for l in self.groups.lines(e) {
+            self.line(&l);
+        }
+        if let Event::Phase { image, state, sub_state, elapsed_secs, .. } = e {
+            let phase = sub_state.clone().unwrap_or_else(|| state.clone());
+            let list = self.phases.entry(image.clone()).or_default();
+            if list.last().is_none_or(|(p, _)| p != &phase) {
+                list.push((phase, *elapsed_secs));
             }
-            Event::Replication { image, .. } if !self.open_group.contains_key(image) => {
-                self.line(&format!("::group::{image}: replication"));
-                self.open_group.insert(image.clone(), true);
-            }
-            Event::Finished { image, .. } | Event::Failure { image, .. } => self.end_group(image),
-            _ => {}
         }
         if let Some(text) = describe(e) {
             self.line(&text);

@@ -250,16 +250,62 @@ impl<W: Write> Render for Json<W> {
     }
 }
 
+/// Collapsible log groups, one per image at a time: a phase opens one (closing the one
+/// before), replication opens one if none is open, the end or a failure closes it. CI systems
+/// differ only in the markers (`##[group]` in Azure DevOps, `::group::` in GitHub Actions).
+pub struct Groups {
+    open: std::collections::BTreeSet<String>,
+    start: &'static str,
+    end: &'static str,
+}
+
+impl Groups {
+    pub fn new(start: &'static str, end: &'static str) -> Groups {
+        Groups { open: Default::default(), start, end }
+    }
+
+    /// The marker lines `e` calls for.
+    pub fn lines(&mut self, e: &Event) -> Vec<String> {
+        let mut out = Vec::new();
+        match e {
+            Event::Phase { image, state, sub_state, .. } => {
+                if self.open.remove(image) {
+                    out.push(self.end.to_string());
+                }
+                if !is_terminal(state) {
+                    let phase = sub_state.as_deref().unwrap_or(state);
+                    out.push(format!("{}{image}: {phase}", self.start));
+                    self.open.insert(image.clone());
+                }
+            }
+            Event::Replication { image, .. } if !self.open.contains(image) => {
+                out.push(format!("{}{image}: replication", self.start));
+                self.open.insert(image.clone());
+            }
+            Event::Finished { image, .. } | Event::Failure { image, .. } if self.open.remove(image) => {
+                out.push(self.end.to_string());
+            }
+            _ => {}
+        }
+        out
+    }
+}
+
+/// A run state that ends the build.
+pub fn is_terminal(state: &str) -> bool {
+    matches!(state, "Succeeded" | "PartiallySucceeded" | "Failed" | "Canceled")
+}
+
 /// Azure DevOps: the human lines plus logging commands — a collapsible group per phase,
 /// progress, output variables, error issues, artifacts and SucceededWithIssues.
 pub struct Pipelines<W: Write> {
     out: W,
-    open_group: BTreeMap<String, bool>,
+    groups: Groups,
 }
 
 impl<W: Write> Pipelines<W> {
     pub fn new(out: W) -> Self {
-        Pipelines { out, open_group: BTreeMap::new() }
+        Pipelines { out, groups: Groups::new("##[group]", "##[endgroup]") }
     }
 
     fn line(&mut self, text: &str) {
@@ -269,34 +315,17 @@ impl<W: Write> Pipelines<W> {
     fn variable(&mut self, name: &str, value: &str) {
         self.line(&format!("##vso[task.setvariable variable={name};isOutput=true]{}", escape_logging_value(value)));
     }
-
-    fn end_group(&mut self, image: &str) {
-        if self.open_group.remove(image).is_some() {
-            self.line("##[endgroup]");
-        }
-    }
 }
 
 impl<W: Write> Render for Pipelines<W> {
     fn event(&mut self, e: &Event) {
-        match e {
-            Event::Phase { image, state, sub_state, .. } => {
-                self.end_group(image);
-                let phase = sub_state.clone().unwrap_or_else(|| state.clone());
-                let terminal = matches!(state.as_str(), "Succeeded" | "PartiallySucceeded" | "Failed" | "Canceled");
-                if !terminal {
-                    self.line(&format!("##[group]{image}: {phase}"));
-                    self.open_group.insert(image.clone(), true);
-                }
-                let pct = if terminal { 100 } else { progress_of(sub_state.as_deref()) };
-                self.line(&format!("##vso[task.setprogress value={pct};]{image} {phase}"));
-            }
-            Event::Replication { image, .. } if !self.open_group.contains_key(image) => {
-                self.line(&format!("##[group]{image}: replication"));
-                self.open_group.insert(image.clone(), true);
-            }
-            Event::Finished { image, .. } | Event::Failure { image, .. } => self.end_group(image),
-            _ => {}
+        for l in self.groups.lines(e) {
+            self.line(&l);
+        }
+        if let Event::Phase { image, state, sub_state, .. } = e {
+            let phase = sub_state.clone().unwrap_or_else(|| state.clone());
+            let pct = if is_terminal(state) { 100 } else { progress_of(sub_state.as_deref()) };
+            self.line(&format!("##vso[task.setprogress value={pct};]{image} {phase}"));
         }
         if let Some(text) = describe(e) {
             self.line(&text);

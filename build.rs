@@ -22,6 +22,43 @@ fn main() {
     out.push_str("];\n");
     let dest = Path::new(&std::env::var("OUT_DIR").expect("cargo sets OUT_DIR")).join("library_files.rs");
     std::fs::write(dest, out).expect("OUT_DIR is writable");
+    version_facts(Path::new(&manifest_dir));
+}
+
+/// `aibc --version` names the commit and the target: AIBC_COMMIT from the environment (the
+/// release workflows set it), else `git rev-parse`, else `unknown` (a source tarball).
+fn version_facts(root: &Path) {
+    println!("cargo:rerun-if-env-changed=AIBC_COMMIT");
+    let git = |args: &[&str]| {
+        std::process::Command::new("git")
+            .args(args)
+            .current_dir(root)
+            .output()
+            .ok()
+            .filter(|o| o.status.success())
+            .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
+            .filter(|s| !s.is_empty())
+    };
+    // Rebuild the facts when HEAD moves (a worktree's HEAD and the branch it points to).
+    for path in [
+        git(&["rev-parse", "--git-path", "HEAD"]),
+        git(&["rev-parse", "--symbolic-full-name", "HEAD"]).and_then(|r| git(&["rev-parse", "--git-path", &r])),
+    ]
+    .into_iter()
+    .flatten()
+    {
+        let p = root.join(path);
+        if p.exists() {
+            println!("cargo:rerun-if-changed={}", p.display());
+        }
+    }
+    let commit = std::env::var("AIBC_COMMIT")
+        .ok()
+        .filter(|c| !c.is_empty())
+        .or_else(|| git(&["rev-parse", "--short=12", "HEAD"]))
+        .unwrap_or_else(|| "unknown".into());
+    println!("cargo:rustc-env=AIBC_COMMIT={commit}");
+    println!("cargo:rustc-env=AIBC_TARGET={}", std::env::var("TARGET").unwrap_or_default());
 }
 
 fn collect(root: &Path, dir: &Path, out: &mut Vec<(String, String)>) {

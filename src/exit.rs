@@ -12,6 +12,7 @@ pub const CANCELED: i32 = 7;
 /// `aibc import` wrote a spec, but some parts could not be imported (`# TODO(aibc import)`).
 pub const IMPORTED_WITH_GAPS: i32 = 8;
 pub const WAIT_TIMED_OUT: i32 = 9;
+pub const NOT_CONFIRMED: i32 = 10;
 pub const USAGE: i32 = 64;
 pub const INTERRUPTED: i32 = 130;
 pub const TERMINATED: i32 = 143;
@@ -32,6 +33,10 @@ pub const ALL: &[(i32, &str)] = &[
     (
         WAIT_TIMED_OUT,
         "A wait for Azure reached its limit: `deploy --timeout` (default 60m), or a long-running operation past `AIBC_OPERATION_TIMEOUT` (default 60m). What was sent goes on in Azure; the message says where things stand.",
+    ),
+    (
+        NOT_CONFIRMED,
+        "A deleting command (`prune`, `clean`) was not confirmed: answered no, or ran without a terminal and without `--yes`. Nothing was deleted.",
     ),
     (USAGE, "The command line is wrong (unknown flag, missing argument)."),
     (INTERRUPTED, "Interrupted (Ctrl-C). A running build is not canceled."),

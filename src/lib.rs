@@ -6,8 +6,10 @@
 //! ARM JSON).
 
 pub mod artifact;
+pub mod azcli;
 pub mod azure;
 pub mod check;
+pub mod cli_extra;
 pub mod commands;
 pub mod compiler;
 pub mod deploy;
@@ -16,7 +18,9 @@ pub mod docs;
 pub mod document;
 pub mod emit;
 pub mod exit;
+pub mod format;
 pub mod fsguard;
+pub mod github;
 pub mod hbs;
 pub mod import;
 pub mod library;
@@ -27,7 +31,9 @@ pub mod params;
 pub mod plan;
 pub mod redact;
 pub mod regions;
+pub mod sarif;
 pub mod schema;
+pub mod schema_editor;
 pub mod source;
 pub mod spec;
 pub mod track;

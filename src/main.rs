@@ -18,10 +18,12 @@ use aibc::exit;
 /// roles, private artifact storage, Compute Gallery and image definition, and the image
 /// template.
 #[derive(Parser)]
-#[command(name = "aibc", version, about, long_about, max_term_width = 100)]
+#[command(name = "aibc", version, long_version = aibc::cli_extra::long_version(), about, long_about, max_term_width = 100)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
+    #[command(flatten)]
+    global: aibc::cli_extra::GlobalArgs,
 }
 
 #[derive(Subcommand)]
@@ -56,7 +58,7 @@ enum Command {
         #[arg(long, value_enum, default_value_t = Target::Bicep)]
         format: Target,
         /// Output folder (created if missing).
-        #[arg(long, short, default_value = "out")]
+        #[arg(long, default_value = "out")]
         out: PathBuf,
         /// A folder of customization library entries that add to or replace the built-in ones.
         #[arg(long, value_name = "DIR")]
@@ -117,7 +119,7 @@ enum Command {
         /// The template file (or, for Packer HCL2, a folder of `.pkr.hcl` files).
         path: PathBuf,
         /// Write the spec here instead of to standard output.
-        #[arg(long, short)]
+        #[arg(long)]
         out: Option<PathBuf>,
         /// Compile the imported spec and compare its image template with the original.
         #[arg(long)]
@@ -143,6 +145,20 @@ enum Command {
         /// A code such as AIB003; without it, every code is listed.
         code: Option<String>,
     },
+    /// Print a shell completion script (bash, zsh, fish, powershell, elvish).
+    ///
+    /// bash: `aibc completions bash > ~/.local/share/bash-completion/completions/aibc`;
+    /// zsh: write `_aibc` into a folder on `$fpath`; PowerShell: `aibc completions powershell | Out-String | Invoke-Expression`.
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page (roff), as shipped in the release archives as man/aibc.1.
+    Man {
+        /// Write aibc.1 and one page per command (aibc-validate.1, …) into this folder instead.
+        #[arg(long, value_name = "DIR")]
+        dir: Option<PathBuf>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -166,6 +182,8 @@ enum PipelineCommand {
 enum Report {
     Human,
     Json,
+    /// SARIF 2.1.0, for GitHub code scanning and the Azure DevOps SARIF viewer.
+    Sarif,
 }
 
 fn main() -> ExitCode {
@@ -181,7 +199,11 @@ fn main() -> ExitCode {
             return ExitCode::from(code as u8);
         }
     };
-    let code = match cli.command {
+    let mut command = cli.command;
+    if let Err(code) = cli.global.apply().and_then(|()| resolve_azure(&mut command)) {
+        return ExitCode::from(code as u8);
+    }
+    let code = match command {
         Command::Validate { spec, format, strict, library, root } => {
             validate(&spec, format, strict, &compiler::Options { library, root })
         }
@@ -207,6 +229,16 @@ fn main() -> ExitCode {
             exit::SUCCESS
         }
         Command::Explain { code } => explain(code.as_deref()),
+        Command::Completions { shell } => {
+            clap_complete::generate(
+                shell,
+                &mut <Cli as clap::CommandFactory>::command(),
+                "aibc",
+                &mut std::io::stdout(),
+            );
+            exit::SUCCESS
+        }
+        Command::Man { dir } => aibc::cli_extra::man(<Cli as clap::CommandFactory>::command(), dir.as_deref()),
     };
     ExitCode::from(code as u8)
 }
@@ -218,7 +250,25 @@ fn load(spec: &Path, options: &compiler::Options) -> Result<Document, i32> {
     })
 }
 
+/// Fills in what az users leave out: the resource group from `az config`'s defaults.group,
+/// and with `--template ID` alone the subscription and group the id carries.
+fn resolve_azure(command: &mut Command) -> Result<(), i32> {
+    let (azure, templates, needs_group) = match command {
+        Command::Run(a) => (&mut a.which.azure, a.which.templates.clone(), true),
+        Command::Status(w) => (&mut w.azure, w.templates.clone(), true),
+        Command::Cancel(a) => (&mut a.which.azure, a.which.templates.clone(), true),
+        Command::Logs(a) => (&mut a.which.azure, a.which.templates.clone(), true),
+        Command::Deploy(a) => (&mut a.azure, Vec::new(), true),
+        Command::Clean(a) => (&mut a.azure, Vec::new(), true),
+        Command::Prune(a) => (&mut a.azure, Vec::new(), true),
+        Command::SmokeTest(a) => (&mut a.azure, Vec::new(), true),
+        _ => return Ok(()),
+    };
+    aibc::cli_extra::resolve(azure, &templates, needs_group)
+}
+
 fn report(doc: &Document, format: Report) {
+    aibc::github::annotate(doc);
     match format {
         Report::Human => {
             let color = std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none();
@@ -238,6 +288,9 @@ fn report(doc: &Document, format: Report) {
             let out =
                 serde_json::json!({ "diagnostics": diags, "errors": errors, "warnings": doc.diags.len() - errors });
             println!("{}", serde_json::to_string_pretty(&out).expect("serializes"));
+        }
+        Report::Sarif => {
+            println!("{}", serde_json::to_string_pretty(&aibc::sarif::log(doc)).expect("serializes"));
         }
     }
 }
@@ -342,6 +395,16 @@ fn customizations(command: CustomizationsCommand, folder: Option<&Path>) -> i32 
         library = lib;
     }
     match command {
+        CustomizationsCommand::List if aibc::format::wants_document() => {
+            let rows: Vec<serde_json::Value> = library
+                .entries()
+                .map(|e| {
+                    let m = &e.manifest;
+                    serde_json::json!({"name": m.name, "os": m.os.azure_name(), "version": m.version, "description": m.description})
+                })
+                .collect();
+            print_document(&serde_json::Value::Array(rows))
+        }
         CustomizationsCommand::List => {
             let width = library.names().map(str::len).max().unwrap_or(0);
             for e in library.entries() {
@@ -366,7 +429,29 @@ fn customizations(command: CustomizationsCommand, folder: Option<&Path>) -> i32 
     }
 }
 
+/// Prints a result document with `-o`/`--query`; a failing query is a usage error.
+fn print_document(value: &serde_json::Value) -> i32 {
+    aibc::commands::print_result(exit::SUCCESS, value)
+}
+
 fn explain(code: Option<&str>) -> i32 {
+    let severity = |c: &Code| match c.default_severity() {
+        Severity::Error => "error",
+        Severity::Warning => "warning",
+    };
+    if aibc::format::wants_document() {
+        let row = |c: &Code| serde_json::json!({"code": c.id(), "severity": severity(c), "title": c.title()});
+        return match code {
+            None => print_document(&serde_json::Value::Array(Code::ALL.iter().map(row).collect())),
+            Some(id) => match Code::ALL.iter().find(|c| c.id().eq_ignore_ascii_case(id)) {
+                Some(c) => print_document(&row(c)),
+                None => {
+                    eprintln!("error: no diagnostic code `{id}`; `aibc explain` lists them all");
+                    exit::USAGE
+                }
+            },
+        };
+    }
     match code {
         None => {
             for c in Code::ALL {

@@ -23,6 +23,13 @@ fn check(path: &str, expected: &str) {
 #[test]
 fn schema_is_current() {
     check(aibc::schema::SCHEMA_PATH, &aibc::schema::schema_text());
+    check(aibc::schema::STRUCTURE_PATH, &aibc::schema::structure_text());
+}
+
+#[test]
+fn events_schema_is_current() {
+    let text = serde_json::to_string_pretty(&aibc::track::report::events_schema()).unwrap() + "\n";
+    check(aibc::track::report::EVENTS_SCHEMA_PATH, &text);
 }
 
 #[test]

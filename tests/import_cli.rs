@@ -36,7 +36,7 @@ fn check_writes_the_spec_and_prints_the_comparison() {
     let t = TempDir::new("check");
     let out = t.0.join("specs/avd.yaml");
     let o = aibc(
-        &["import", "arm", "tests/import/arm/bare-resource-avd.json", "--check", "-o", out.to_str().unwrap()],
+        &["import", "arm", "tests/import/arm/bare-resource-avd.json", "--check", "--out", out.to_str().unwrap()],
         repo(),
     );
     assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
@@ -69,7 +69,7 @@ fn without_out_the_spec_goes_to_stdout_and_everything_else_to_stderr() {
 fn a_spec_written_elsewhere_finds_the_templates_local_files() {
     let t = TempDir::new("paths");
     let spec = t.0.join("deep/er/image.yaml");
-    let o = aibc(&["import", "packer", "tests/import/packer/split-windows", "-o", spec.to_str().unwrap()], repo());
+    let o = aibc(&["import", "packer", "tests/import/packer/split-windows", "--out", spec.to_str().unwrap()], repo());
     assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
     // Compiled from another directory: the scripts are found relative to the spec.
     // Files beside the template are outside the spec's folder: `--root` names their folder.
@@ -109,7 +109,8 @@ fn malformed_input_is_refused_with_its_place() {
 fn parts_that_cannot_be_imported_are_todos_and_exit_8() {
     let t = TempDir::new("gaps");
     let out = t.0.join("partial.yaml");
-    let o = aibc(&["import", "arm", "tests/import/arm/partial-broken-steps.json", "-o", out.to_str().unwrap()], repo());
+    let o =
+        aibc(&["import", "arm", "tests/import/arm/partial-broken-steps.json", "--out", out.to_str().unwrap()], repo());
     assert_eq!(o.status.code(), Some(8), "{}", text(&o.stderr));
     let stderr = text(&o.stderr);
     assert!(stderr.contains("warning[AIB709]: a customizer without `type` is left out"), "{stderr}");
@@ -127,7 +128,7 @@ fn parts_that_cannot_be_imported_are_todos_and_exit_8() {
     assert_eq!(v.status.code(), Some(0), "{}", text(&v.stderr));
     // `--check` still compares, and keeps the gaps' exit code when the rest is the same.
     let c = aibc(
-        &["import", "arm", "tests/import/arm/partial-broken-steps.json", "--check", "-o", out.to_str().unwrap()],
+        &["import", "arm", "tests/import/arm/partial-broken-steps.json", "--check", "--out", out.to_str().unwrap()],
         repo(),
     );
     assert_eq!(c.status.code(), Some(8), "{}", text(&c.stderr));
@@ -138,7 +139,8 @@ fn parts_that_cannot_be_imported_are_todos_and_exit_8() {
 fn a_quickstart_is_finished_by_hand_instead_of_started_over() {
     let t = TempDir::new("finish");
     let out = t.0.join("win.yaml");
-    let o = aibc(&["import", "arm", "tests/import/arm/qs-win-placeholders.json", "-o", out.to_str().unwrap()], repo());
+    let o =
+        aibc(&["import", "arm", "tests/import/arm/qs-win-placeholders.json", "--out", out.to_str().unwrap()], repo());
     assert_eq!(o.status.code(), Some(8), "{}", text(&o.stderr));
     let spec = std::fs::read_to_string(&out).unwrap();
     // The placeholders that a parameter can hold are parameters, named after them.
@@ -170,7 +172,7 @@ fn packer_variables_are_given_as_packer_build_takes_them() {
     let out = t.0.join("image.yaml");
     let o = |args: &[&str]| {
         let mut all =
-            vec!["import", "packer", "tests/import/packer/empty-defaults-vnet.pkr.hcl", "-o", out.to_str().unwrap()];
+            vec!["import", "packer", "tests/import/packer/empty-defaults-vnet.pkr.hcl", "--out", out.to_str().unwrap()];
         all.extend_from_slice(args);
         let o = aibc(&all, repo());
         (o.status.code(), text(&o.stderr), std::fs::read_to_string(&out).unwrap_or_default())
@@ -207,7 +209,7 @@ fn packer_variables_are_given_as_packer_build_takes_them() {
             "tests/import/packer/vars-file-ubuntu.pkr.hcl",
             "-var-file",
             "tests/import/packer/vars-file-ubuntu.pkrvars.hcl",
-            "-o",
+            "--out",
             out.to_str().unwrap(),
         ],
         repo(),
@@ -222,7 +224,7 @@ fn packer_variables_are_given_as_packer_build_takes_them() {
             "packer",
             "tests/import/packer/json-var-file.json",
             "-var-file=tests/import/packer/json-var-file.vars.json",
-            "-o",
+            "--out",
             out.to_str().unwrap(),
         ],
         repo(),
@@ -252,7 +254,7 @@ fn arm_parameters_files_give_module_templates_their_content() {
                 "--parameters",
                 &format!("tests/import/arm/{values}"),
                 "--check",
-                "-o",
+                "--out",
                 out.to_str().unwrap(),
             ],
             repo(),
@@ -336,7 +338,7 @@ fn os_is_inferred_from_winrm_and_windows_images_and_set_by_os() {
     let os_of = |args: &[&str]| {
         let mut all = vec!["import"];
         all.extend_from_slice(args);
-        all.extend_from_slice(&["-o", out.to_str().unwrap()]);
+        all.extend_from_slice(&["--out", out.to_str().unwrap()]);
         let o = aibc(&all, repo());
         assert!(matches!(o.status.code(), Some(0 | 8)), "{args:?}: {}", text(&o.stderr));
         let spec = std::fs::read_to_string(&out).unwrap();

@@ -79,8 +79,13 @@ impl Session {
             .or_else(|| env("AZURESUBSCRIPTION_SUBSCRIPTION_ID"))
             .filter(|s| !s.is_empty())
         {
-            Some(s) => s,
-            None => only_subscription(&arm).await?,
+            Some(s) if crate::azcli::is_guid(&s) => s,
+            Some(name) => subscription_named(&arm, &name).await?,
+            // Signed in with the Azure CLI: the subscription `az account set` chose.
+            None => match crate::azcli::current_subscription(env).filter(|_| method == AuthMethod::Cli) {
+                Some(s) => s,
+                None => only_subscription(&arm).await?,
+            },
         };
         Ok(Session { cloud, method, arm, blobs, subscription })
     }
@@ -104,6 +109,22 @@ const SIGN_IN_VARIABLES: &[&str] = &[
     "AZURE_FEDERATED_TOKEN_FILE",
     "PATH",
 ];
+
+/// `--subscription NAME`: the visible subscription with that display name (as az accepts).
+async fn subscription_named(arm: &ArmClient, name: &str) -> Result<String> {
+    let subs = arm.list("/subscriptions", api::SUBSCRIPTIONS).await?;
+    let named = |s: &&Value| s.get("displayName").and_then(Value::as_str).is_some_and(|n| n.eq_ignore_ascii_case(name));
+    let found: Vec<&str> =
+        subs.iter().filter(named).filter_map(|s| s.get("subscriptionId").and_then(Value::as_str)).collect();
+    match found.as_slice() {
+        [one] => Ok(one.to_string()),
+        [] => Err(Error::Local(format!(
+            "no subscription named `{name}` is visible to the signed-in identity; give its id, or one of: {}",
+            subs.iter().filter_map(|s| s.get("displayName").and_then(Value::as_str)).collect::<Vec<_>>().join(", ")
+        ))),
+        _ => Err(Error::Local(format!("several subscriptions are named `{name}`; give the id with --subscription"))),
+    }
+}
 
 /// With no subscription given, the one the identity can see; several is a usage error.
 async fn only_subscription(arm: &ArmClient) -> Result<String> {

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 
-use super::{AzureArgs, Loaded, Output, block_on_with, connect, fail, say, set_pipeline_variable};
+use super::{AzureArgs, Loaded, block_on_with, connect, fail, say, set_pipeline_variable};
 use crate::azure::{Error, Result, Session, api};
 use crate::deploy::{self, Image, Options, param_env_name};
 use crate::exit;
@@ -46,9 +46,10 @@ pub struct DeployArgs {
     /// for role propagation. What was sent goes on in Azure; `aibc deploy` again picks it up.
     #[arg(long, value_name = "DURATION", default_value = "60m", value_parser = super::parse_duration)]
     pub timeout: Duration,
-    /// Print the result as JSON on standard output.
-    #[arg(long, value_enum, default_value_t = Output::Text)]
-    pub output: Output,
+    /// Return once ARM has accepted the image template's deployment, without waiting for it
+    /// (`aibc status` or the deployment in the portal shows how it ends).
+    #[arg(long)]
+    pub no_wait: bool,
 }
 
 #[derive(Debug, Clone, clap::Args)]
@@ -60,6 +61,9 @@ pub struct CleanArgs {
     /// Say what would be deleted, delete nothing.
     #[arg(long)]
     pub dry_run: bool,
+    /// Delete without asking (needed without a terminal).
+    #[arg(long, short = 'y')]
+    pub yes: bool,
 }
 
 pub fn run(args: DeployArgs) -> i32 {
@@ -150,6 +154,7 @@ async fn deploy_all(args: DeployArgs, images: Vec<Loaded>, params: BTreeMap<Stri
             replace: args.replace,
             force: args.force,
             role_wait: args.role_wait,
+            no_wait: args.no_wait,
         };
         let spec = &loaded.spec;
         let session_ref = &session;
@@ -179,9 +184,9 @@ async fn deploy_all(args: DeployArgs, images: Vec<Loaded>, params: BTreeMap<Stri
     }
     let (reads, writes) = session.arm.counts();
     say(&format!("done: {reads} ARM read(s), {writes} write(s)"));
-    if args.output == Output::Json {
+    if crate::format::wants_document() {
         let out = if results.len() == 1 { results.remove(0) } else { Value::Array(results) };
-        println!("{}", serde_json::to_string_pretty(&out).expect("serializes"));
+        return super::print_result(exit::SUCCESS, &out);
     }
     exit::SUCCESS
 }
@@ -234,14 +239,29 @@ async fn next_version(session: &Session, spec: &ImageSpec, rg: &str) -> Result<O
 }
 
 pub fn clean(args: CleanArgs) -> i32 {
+    let what = format!(
+        "This deletes the superseded image templates of {} in {} and their staging resource groups.",
+        args.spec.display(),
+        args.azure.resource_group
+    );
+    if let Err(code) = super::confirm(&what, args.yes, args.dry_run) {
+        return code;
+    }
     let (rg, dry_run) = (args.azure.resource_group.clone(), args.dry_run);
-    super::for_each_image(
+    let plan = std::rc::Rc::new(std::cell::RefCell::new(Vec::new()));
+    let rows = plan.clone();
+    let code = super::for_each_image(
         &args.spec,
         &args.azure,
         "deletions already sent go on in Azure; `aibc clean` again finishes the rest",
         move |session, loaded| {
-            let rg = rg.clone();
-            Box::pin(async move { deploy::clean(session, &rg, &loaded.spec.name, dry_run, &say).await.map(|_| ()) })
+            let (rg, rows) = (rg.clone(), rows.clone());
+            Box::pin(async move {
+                let done = deploy::clean(session, &rg, &loaded.spec.name, dry_run, &say).await?;
+                rows.borrow_mut().extend(done);
+                Ok(())
+            })
         },
-    )
+    );
+    super::print_plan(code, plan.take())
 }

@@ -21,11 +21,20 @@ use crate::spec::ImageSpec;
 /// Where Azure is and how to sign in; shared by every command that calls it.
 #[derive(Debug, Clone, clap::Args)]
 pub struct AzureArgs {
-    /// Resource group the image's resources live in (created if missing).
-    #[arg(long, short = 'g', env = "AIBC_RESOURCE_GROUP", value_name = "NAME")]
+    /// Resource group the image's resources live in (created if missing; default: `az config`'s
+    /// defaults.group; not needed with --template).
+    #[arg(
+        long,
+        short = 'g',
+        env = "AIBC_RESOURCE_GROUP",
+        value_name = "NAME",
+        default_value = "",
+        hide_default_value = true
+    )]
     pub resource_group: String,
-    /// Subscription ID (default: AZURE_SUBSCRIPTION_ID, else the only one the identity sees).
-    #[arg(long, value_name = "ID")]
+    /// Subscription ID or name (default: AZURE_SUBSCRIPTION_ID, the Azure CLI's current one
+    /// with --auth cli, else the only one the identity sees).
+    #[arg(long, value_name = "ID|NAME")]
     pub subscription: Option<String>,
     /// How to sign in.
     #[arg(long, value_enum, default_value_t = AuthMethod::Auto, env = "AIBC_AUTH")]
@@ -61,7 +70,7 @@ impl AzureArgs {
             authority_host: self.authority_host.clone(),
             auth: self.auth,
             subscription: self.subscription.clone(),
-            verbose: self.verbose,
+            verbose: self.verbose || crate::format::settings().debug,
         }
     }
 }
@@ -74,9 +83,64 @@ pub enum Output {
 }
 
 /// Progress goes to standard error, one redacted line at a time, so standard output stays
-/// for results (JSON, pipeline variables).
+/// for results (JSON, pipeline variables). `--only-show-errors` silences it.
 pub fn say(line: &str) {
-    eprintln!("{}", redact(line));
+    if !crate::format::settings().only_show_errors {
+        eprintln!("{}", redact(line));
+    }
+}
+
+/// `-o json` (or jsonc): what the commands that print events take as "JSON on stdout".
+pub fn output() -> Output {
+    match crate::format::settings().output {
+        Some(crate::format::Format::Json | crate::format::Format::Jsonc) => Output::Json,
+        _ => Output::Text,
+    }
+}
+
+/// Prints a command's result document (`-o`, `--query`) and gives the exit code: `code`, or
+/// 64 when the query fails on the document.
+pub fn print_result(code: i32, value: &serde_json::Value) -> i32 {
+    match crate::format::print(value) {
+        Ok(()) => code,
+        Err(e) => {
+            eprintln!("error: {e}");
+            exit::USAGE
+        }
+    }
+}
+
+/// A deleting command's plan (one row per thing kept or deleted), when `-o` or `--query`
+/// asked for it and the command got through.
+pub fn print_plan(code: i32, rows: Vec<serde_json::Value>) -> i32 {
+    if code != exit::SUCCESS || !crate::format::wants_document() {
+        return code;
+    }
+    print_result(code, &serde_json::Value::Array(rows))
+}
+
+/// az's question before a deletion: asked on a terminal, skipped with `--yes`, and refused
+/// (exit 10, nothing deleted) without a terminal to ask on, so a script never deletes by
+/// accident and never hangs on a prompt. A dry run deletes nothing and is not asked about.
+pub fn confirm(what: &str, yes: bool, dry_run: bool) -> Result<(), i32> {
+    use std::io::{BufRead, IsTerminal, Write};
+    if yes || dry_run {
+        return Ok(());
+    }
+    if !(std::io::stdin().is_terminal() && std::io::stderr().is_terminal()) {
+        eprintln!("error: {what}: not confirmed; add --yes to delete without a question (no terminal to ask on)");
+        return Err(exit::NOT_CONFIRMED);
+    }
+    eprint!("{what}\nAre you sure you want to perform this operation? (y/n): ");
+    let _ = std::io::stderr().flush();
+    let mut answer = String::new();
+    let _ = std::io::stdin().lock().read_line(&mut answer);
+    if matches!(answer.trim().to_ascii_lowercase().as_str(), "y" | "yes") {
+        Ok(())
+    } else {
+        eprintln!("nothing was deleted");
+        Err(exit::NOT_CONFIRMED)
+    }
 }
 
 /// Under Azure Pipelines (`TF_BUILD=True`), logging commands are understood on stdout.
@@ -84,11 +148,13 @@ pub fn in_azure_pipelines() -> bool {
     std::env::var("TF_BUILD").is_ok_and(|v| v.eq_ignore_ascii_case("true"))
 }
 
-/// `##vso[task.setvariable]` for an output variable, when running in a pipeline.
+/// `##vso[task.setvariable]` for an output variable, when running in a pipeline; a step
+/// output (`image-version`) under GitHub Actions.
 pub fn set_pipeline_variable(name: &str, value: &str) {
     if in_azure_pipelines() {
         println!("##vso[task.setvariable variable={name};isOutput=true]{}", escape_logging_value(value));
     }
+    crate::github::set_output(name, value);
 }
 
 /// Logging-command values may not hold raw CR/LF or `;]` sequences that end the command.
@@ -122,6 +188,7 @@ pub fn load(spec_path: &Path, azure: &AzureArgs, only: &[String]) -> Result<Vec<
     for d in &doc.diags {
         eprintln!("{}", diagnostic::render(d, &doc.sources, color));
     }
+    crate::github::annotate(&doc);
     if doc.has_errors() {
         return Err(exit::INVALID_SPEC);
     }
@@ -186,6 +253,9 @@ pub fn fail(e: &Error) -> i32 {
     }
     if in_azure_pipelines() {
         println!("##vso[task.logissue type=error]{}", escape_logging_value(&redact(text.lines().next().unwrap_or(""))));
+    }
+    if crate::github::in_github_actions() {
+        println!("::error title=aibc::{}", crate::github::escape_data(&redact(&text)));
     }
     match e {
         Error::Azure(_) | Error::Auth(_) => exit::AZURE_REFUSED,

@@ -59,7 +59,7 @@ pub struct InitArgs {
     pub regions: Vec<String>,
     /// Where to write (default: azure-pipelines.yml, .github/workflows/image.yml or
     /// docs/classic-pipeline.md); `-` for standard output.
-    #[arg(long, short, value_name = "PATH")]
+    #[arg(long, value_name = "PATH")]
     pub out: Option<PathBuf>,
     /// Overwrite an existing file.
     #[arg(long)]

@@ -4,7 +4,10 @@
 use std::path::PathBuf;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use serde_json::Value;
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use serde_json::{Value, json};
 
 use super::{AzureArgs, say};
 use crate::azure::{Error, Result, Session, api};
@@ -27,6 +30,9 @@ pub struct PruneArgs {
     /// Say what would be deleted, delete nothing.
     #[arg(long)]
     pub dry_run: bool,
+    /// Delete without asking (needed without a terminal).
+    #[arg(long, short = 'y')]
+    pub yes: bool,
 }
 
 /// A version of the image definition, as prune sees it.
@@ -84,11 +90,28 @@ pub fn decide(
 }
 
 pub fn run(args: PruneArgs) -> i32 {
+    let what = format!(
+        "This deletes old gallery image versions of {} (resource group {}).",
+        args.spec.display(),
+        args.azure.resource_group
+    );
+    if let Err(code) = super::confirm(&what, args.yes, args.dry_run) {
+        return code;
+    }
     let own = args.clone();
-    super::for_each_image(&args.spec, &args.azure, "deletions already sent go on in Azure", move |session, loaded| {
-        let args = own.clone();
-        Box::pin(async move { prune_image(session, &loaded.spec, &args).await })
-    })
+    let plan = Rc::new(RefCell::new(Vec::new()));
+    let rows = plan.clone();
+    let code = super::for_each_image(
+        &args.spec,
+        &args.azure,
+        "deletions already sent go on in Azure",
+        move |session, loaded| {
+            let args = own.clone();
+            let rows = rows.clone();
+            Box::pin(async move { prune_image(session, &loaded.spec, &args, &rows).await })
+        },
+    );
+    super::print_plan(code, plan.take())
 }
 
 /// The image definition the spec publishes to (its gallery distribution).
@@ -99,7 +122,20 @@ pub fn definition_of(session: &Session, spec: &ImageSpec, rg: &str) -> Option<St
     })
 }
 
-async fn prune_image(session: &Session, spec: &ImageSpec, args: &PruneArgs) -> Result<()> {
+/// One row of the plan document (`-o`): the version, what happens to it and why.
+fn plan_row(spec: &ImageSpec, v: &Candidate, why: &Option<Keep>, dry_run: bool) -> Value {
+    let (action, reason) = match why {
+        Some(Keep::Latest) => ("keep", "latest".to_string()),
+        Some(Keep::InUse(t)) => ("keep", format!("the source of image template {t}")),
+        Some(Keep::Newest) => ("keep", "among the newest --keep".to_string()),
+        Some(Keep::Recent) => ("keep", "newer than --older-than".to_string()),
+        None if dry_run => ("wouldDelete", String::new()),
+        None => ("delete", String::new()),
+    };
+    json!({"image": spec.name, "version": v.version.to_string(), "action": action, "reason": reason, "id": v.id})
+}
+
+async fn prune_image(session: &Session, spec: &ImageSpec, args: &PruneArgs, rows: &RefCell<Vec<Value>>) -> Result<()> {
     let Some(definition) = definition_of(session, spec, &args.azure.resource_group) else {
         say(&format!("{}: no gallery distribution, nothing to prune", spec.name));
         return Ok(());
@@ -116,6 +152,7 @@ async fn prune_image(session: &Session, spec: &ImageSpec, args: &PruneArgs) -> R
     let plan = decide(versions, args.keep, args.older_than, now, &in_use);
     let mut deleted = 0;
     for (v, why) in &plan {
+        rows.borrow_mut().push(plan_row(spec, v, why, args.dry_run));
         match why {
             Some(Keep::Latest) => say(&format!("{}: keep {} (latest)", spec.name, v.version)),
             Some(Keep::InUse(t)) => {

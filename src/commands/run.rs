@@ -14,6 +14,8 @@ use crate::track::follow::{self, Start, Target};
 use crate::track::logs;
 use crate::track::model::{RunState, RunStatus, replication_of};
 use crate::track::report::{self, Event, Render};
+use crate::track::summary::{Quiet, Summary, Tee};
+use std::rc::Rc;
 
 #[derive(Debug, Clone, clap::Args)]
 pub struct Which {
@@ -26,9 +28,6 @@ pub struct Which {
     pub templates: Vec<String>,
     #[command(flatten)]
     pub azure: AzureArgs,
-    /// `json`: one JSON object per event on standard output.
-    #[arg(long, value_enum, default_value_t = Output::Text)]
-    pub output: Output,
 }
 
 #[derive(Debug, Clone, clap::Args)]
@@ -121,8 +120,27 @@ fn images_of(which: &Which) -> Result<Vec<Loaded>, i32> {
     }
 }
 
-fn renderer(which: &Which) -> RefCell<Box<dyn Render>> {
-    RefCell::new(report::for_environment(which.output == Output::Json))
+/// How events are shown: `-o json` alone is the JSON event stream; another `-o` or a
+/// `--query` shows progress on standard error and prints the summary document at the end.
+type Shared = Option<Rc<RefCell<Summary>>>;
+
+fn renderer() -> (RefCell<Box<dyn Render>>, Shared) {
+    let settings = crate::format::settings();
+    let stream = super::output() == Output::Json && settings.query.is_none();
+    if stream || !crate::format::wants_document() {
+        return (RefCell::new(report::for_environment(stream)), None);
+    }
+    let summary = Rc::new(RefCell::new(Summary::default()));
+    let tee = Tee { shown: report::for_document(), summary: summary.clone() };
+    (RefCell::new(Box::new(tee)), Some(summary))
+}
+
+/// Prints the summary document, when one was asked for; a failing `--query` is a usage error.
+fn print_summary(summary: Shared, code: i32) -> i32 {
+    match summary {
+        Some(summary) => super::print_result(code, &summary.borrow().document()),
+        None => code,
+    }
 }
 
 const REATTACH: &str = "the build goes on in Azure (it is not canceled); `aibc status` shows it, `aibc run` attaches to it again and `aibc cancel` stops it";
@@ -140,7 +158,7 @@ async fn run_all(args: RunArgs, images: Vec<Loaded>) -> i32 {
         Ok(o) => o,
         Err(code) => return code,
     };
-    let render = renderer(&args.which);
+    let (render, summary) = renderer();
     let family = targets.len() > 1;
     let runs = targets.iter().map(|t| {
         let metadata = if family { family_path(&args.metadata, &t.image) } else { args.metadata.clone() };
@@ -152,7 +170,7 @@ async fn run_all(args: RunArgs, images: Vec<Loaded>) -> i32 {
     let codes = futures::future::join_all(runs).await;
     let (reads, writes) = session.arm.counts();
     say(&format!("ARM requests: {reads} read(s), {writes} write(s)"));
-    worst(&codes)
+    print_summary(summary, worst(&codes))
 }
 
 /// `image-version.json` → `web.image-version.json` beside it, for each image of a family.
@@ -255,12 +273,17 @@ pub fn status(which: Which) -> i32 {
                 Ok(o) => o,
                 Err(code) => return code,
             };
-            let render = renderer(&which);
+            // A document (`-o`, `--query`) is the whole answer: nothing else is shown.
+            let summary = crate::format::wants_document().then(|| Rc::new(RefCell::new(Summary::default())));
+            let render: RefCell<Box<dyn Render>> = match &summary {
+                Some(s) => RefCell::new(Box::new(Tee { shown: Box::new(Quiet), summary: s.clone() })),
+                None => renderer().0,
+            };
             let mut codes = Vec::new();
             for t in &targets {
                 codes.push(status_once(&session, t, &render).await);
             }
-            worst(&codes)
+            print_summary(summary, worst(&codes))
         },
         "nothing was changed",
     )
@@ -326,7 +349,7 @@ pub fn cancel(args: CancelArgs) -> i32 {
                 Ok(o) => o,
                 Err(code) => return code,
             };
-            let render = renderer(&args.which);
+            let render = renderer().0;
             let mut codes = Vec::new();
             for t in &targets {
                 codes.push(cancel_one(&session, t, args.no_wait, &render).await);
@@ -373,7 +396,7 @@ pub fn logs(args: LogsArgs) -> i32 {
                 Ok(o) => o,
                 Err(code) => return code,
             };
-            let render = renderer(&args.which);
+            let render = renderer().0;
             for t in &targets {
                 let template = match session.arm.get(&t.template_id, api::IMAGE_TEMPLATES).await {
                     Ok(Some(t)) => t,

@@ -44,6 +44,8 @@ pub struct Options {
     pub force: bool,
     /// How long new role assignments get to propagate before the template is created.
     pub role_wait: Duration,
+    /// `deploy --no-wait`: submit the image template's deployment and return.
+    pub no_wait: bool,
 }
 
 /// What a deploy did; `run` starts from it.
@@ -260,6 +262,19 @@ async fn deploy_once<'v>(
     // one failure is retried.
     out.say(&format!("{name}: deploying the image template"));
     wait::set_stage(format!("deployment {name} with the image template was sent to ARM and goes on there"));
+    if options.no_wait {
+        // The template's name comes from ARM (`uniqueString` over the content hash, location
+        // and version) when the deployment runs; `aibc status` finds it through the deployment.
+        let body = deployment_body(image, &phase2, &full_hash, &content_hash, None);
+        if let Err(e) =
+            session.arm.send(azure_core::http::Method::Put, &deployment_path, Some(api::RESOURCES), Some(&body)).await
+        {
+            return Err(failure::explain(session, &deployment_path, e).await);
+        }
+        out.say(&format!("{name}: accepted, not waiting; `aibc status` shows the build once the template exists"));
+        let (template_name, template_id) = (String::new(), String::new());
+        return Ok(Deployed { deployment: name, template_name, template_id, image_version, changed: true, uploaded });
+    }
     let mut attempt = 0;
     let second = loop {
         match put_deployment(session, &deployment_path, image, &phase2, &full_hash, &content_hash, None).await {
@@ -382,20 +397,30 @@ async fn put_deployment(
     content_hash: &str,
     previous_template: Option<&str>,
 ) -> Result<Value> {
+    let body = deployment_body(image, params, hash, content_hash, previous_template);
+    match session.arm.put(path, api::RESOURCES, &body).await {
+        Ok(d) => Ok(d),
+        Err(e) => Err(failure::explain(session, path, e).await),
+    }
+}
+
+fn deployment_body(
+    image: &Image<'_>,
+    params: &Map<String, Value>,
+    hash: &str,
+    content_hash: &str,
+    previous_template: Option<&str>,
+) -> Value {
     let mut tags = json!({INPUT_HASH_TAG: hash, CONTENT_HASH_TAG: content_hash, "aibc.image": image.spec.name});
     // Phase 1 has no template outputs; the tag keeps the current template findable until
     // phase 2 replaces it (a failed or interrupted deploy must not hide a running build).
     if let Some(id) = previous_template {
         tags[PREVIOUS_TEMPLATE_TAG] = json!(id);
     }
-    let body = json!({
+    json!({
         "properties": {"mode": "Incremental", "template": image.template, "parameters": params},
         "tags": tags,
-    });
-    match session.arm.put(path, api::RESOURCES, &body).await {
-        Ok(d) => Ok(d),
-        Err(e) => Err(failure::explain(session, path, e).await),
-    }
+    })
 }
 
 fn outputs_of(deployment: &Value) -> Map<String, Value> {
@@ -588,9 +613,14 @@ async fn replace_older(session: &Session, image: &Image<'_>, options: &Options, 
 
 /// `aibc clean`: deletes the image's superseded templates (never the current one, never one
 /// that is building) and the staging resource groups AIB left behind for them.
-pub async fn clean(session: &Session, rg: &str, image: &str, dry_run: bool, out: &dyn Say) -> Result<usize> {
+/// Deletes (or with `dry_run` lists) an image's superseded templates and their leftover
+/// staging groups. Returns the plan, one row per template or group (what `-o` prints).
+pub async fn clean(session: &Session, rg: &str, image: &str, dry_run: bool, out: &dyn Say) -> Result<Vec<Value>> {
     let current = current(session, rg, image).await?;
     let mut removed = 0;
+    let mut plan = Vec::new();
+    let row =
+        |kind: &str, name: &str, action: &str| json!({"image": image, "kind": kind, "name": name, "action": action});
     for t in templates_of(session, rg, image).await? {
         let name = t.get("name").and_then(Value::as_str).unwrap_or_default().to_string();
         if current.as_ref().is_some_and(|c| c.template_name.eq_ignore_ascii_case(&name)) {
@@ -598,6 +628,7 @@ pub async fn clean(session: &Session, rg: &str, image: &str, dry_run: bool, out:
         }
         if is_running(&t) {
             out.say(&format!("keeping {name}: a build is running on it"));
+            plan.push(row("imageTemplate", &name, "keep"));
             continue;
         }
         let staging = t.pointer("/properties/exactStagingResourceGroup").and_then(Value::as_str).map(str::to_string);
@@ -605,9 +636,11 @@ pub async fn clean(session: &Session, rg: &str, image: &str, dry_run: bool, out:
             t.pointer("/properties/stagingResourceGroup").and_then(Value::as_str).is_some_and(|s| !s.is_empty());
         if dry_run {
             out.say(&format!("would delete the image template {name}"));
+            plan.push(row("imageTemplate", &name, "wouldDelete"));
         } else {
             out.say(&format!("deleting the image template {name}"));
             lifecycle::delete_template(session, &t).await?;
+            plan.push(row("imageTemplate", &name, "delete"));
             // AIB deletes a staging group it created with the template; one that is left
             // over (a failed deletion) goes too. A group the spec named is the user's.
             if let Some(group) = staging.filter(|_| !custom_staging)
@@ -617,6 +650,7 @@ pub async fn clean(session: &Session, rg: &str, image: &str, dry_run: bool, out:
                 if session.arm.get(&path, api::RESOURCES).await?.is_some() {
                     out.say(&format!("deleting the staging resource group {rg_name}"));
                     session.arm.delete(&path, api::RESOURCES).await?;
+                    plan.push(row("stagingResourceGroup", rg_name, "delete"));
                 }
             }
         }
@@ -625,7 +659,7 @@ pub async fn clean(session: &Session, rg: &str, image: &str, dry_run: bool, out:
     if removed == 0 {
         out.say(&format!("{image}: no superseded image templates"));
     }
-    Ok(removed)
+    Ok(plan)
 }
 
 #[cfg(test)]

@@ -106,7 +106,7 @@ impl RunStatus {
 }
 
 /// One entry of `…/runOutputs`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct RunOutput {
     pub name: String,
@@ -139,7 +139,7 @@ impl RunOutput {
 }
 
 /// One region of a gallery image version's `replicationStatus.summary`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct RegionReplication {
     pub region: String,

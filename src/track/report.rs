@@ -14,7 +14,7 @@ use crate::emit::bicep::upper_snake;
 use crate::redact::redact;
 
 /// Everything a renderer is told. `image` names the image in a family.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
 #[serde(tag = "event", rename_all = "camelCase")]
 pub enum Event {
     /// The build was started, or an existing one attached to.
@@ -52,7 +52,17 @@ pub fn for_environment(json: bool) -> Box<dyn Render> {
         Box::new(Json::new(std::io::stdout()))
     } else if crate::commands::in_azure_pipelines() {
         Box::new(Pipelines::new(std::io::stdout()))
-    } else if std::io::IsTerminal::is_terminal(&std::io::stderr()) {
+    } else if crate::github::in_github_actions() {
+        Box::new(super::github::GitHub::new(std::io::stdout()))
+    } else {
+        for_document()
+    }
+}
+
+/// Human progress on standard error only, leaving standard output to a result document
+/// (`-o table`, `--query`).
+pub fn for_document() -> Box<dyn Render> {
+    if std::io::IsTerminal::is_terminal(&std::io::stderr()) {
         Box::new(Terminal::new())
     } else {
         Box::new(Lines::new(std::io::stderr()))
@@ -115,6 +125,32 @@ fn clock(secs: u64) -> String {
     }
 }
 
+/// The pipeline variables / step outputs an event sets: IMAGE_VERSION, RUN_OUTPUT_<NAME>,
+/// GALLERY_IMAGE_VERSION_ID (Azure DevOps takes them as they are, GitHub in lower-kebab case).
+pub fn variables(e: &Event) -> Vec<(String, String)> {
+    match e {
+        Event::Version { version, .. } => vec![("IMAGE_VERSION".into(), version.clone())],
+        Event::Output { output, .. } => {
+            let value = output.artifact_id.as_deref().or(output.artifact_uri.as_deref()).unwrap_or_default();
+            let mut out =
+                vec![(format!("RUN_OUTPUT_{}", upper_snake(&output.name.replace('-', "_"))), value.to_string())];
+            if let Some(id) = output.gallery_version_id() {
+                out.push(("GALLERY_IMAGE_VERSION_ID".into(), id.to_string()));
+            }
+            out
+        }
+        _ => Vec::new(),
+    }
+}
+
+/// The one-line text of a failed step, for an error annotation.
+pub fn failure_text(image: &str, step: Option<&str>, message: &str) -> String {
+    match step {
+        Some(s) => format!("{image}: step `{s}` failed: {message}"),
+        None => format!("{image}: the build failed: {message}"),
+    }
+}
+
 /// Plain lines: logs, CI systems other than Azure DevOps, redirected output.
 pub struct Lines<W: Write> {
     out: W,
@@ -134,6 +170,65 @@ impl<W: Write> Render for Lines<W> {
     }
 }
 
+/// The version of the JSON event stream (`schema/events.schema.json`): raised when a field
+/// changes meaning or goes away; new fields and events do not raise it.
+pub const EVENT_SCHEMA_VERSION: u32 = 1;
+
+/// An event as a JSON Lines record: `schemaVersion` and `time` (RFC 3339, UTC) first.
+pub fn json_record(e: &Event, unix_millis: u128) -> serde_json::Value {
+    let mut record = serde_json::Map::new();
+    record.insert("schemaVersion".into(), EVENT_SCHEMA_VERSION.into());
+    record.insert("time".into(), rfc3339(unix_millis).into());
+    if let serde_json::Value::Object(fields) = serde_json::to_value(e).expect("events serialize") {
+        record.extend(fields);
+    }
+    serde_json::Value::Object(record)
+}
+
+/// Where the committed schema of the JSON event stream lives.
+pub const EVENTS_SCHEMA_PATH: &str = "schema/events.schema.json";
+
+/// The JSON Schema of one JSON Lines record of `run -o json` (`schema/events.schema.json`):
+/// the envelope (`schemaVersion`, `time`) and one of the events, from the `Event` type.
+pub fn events_schema() -> serde_json::Value {
+    let mut generator = schemars::generate::SchemaSettings::draft2020_12().into_generator();
+    let event = generator.subschema_for::<Event>();
+    let defs: serde_json::Map<String, serde_json::Value> = generator.take_definitions(true).into_iter().collect();
+    serde_json::json!({
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "$id": "https://aibc.dev/schema/events.schema.json",
+        "title": "aibc event",
+        "description": "One record of the JSON Lines stream `aibc run -o json` prints: the envelope (schemaVersion, time) and one event, named by `event`.",
+        "type": "object",
+        "required": ["schemaVersion", "time", "event", "image"],
+        "properties": {
+            "schemaVersion": {
+                "description": "Raised when a field changes meaning or goes away; new fields and events keep it.",
+                "const": EVENT_SCHEMA_VERSION
+            },
+            "time": {"description": "When aibc saw the event (RFC 3339, UTC).", "type": "string", "format": "date-time"}
+        },
+        "allOf": [event.to_value()],
+        "$defs": serde_json::Value::Object(defs),
+    })
+}
+
+/// `2026-12-04T13:45:07.123Z`.
+pub fn rfc3339(unix_millis: u128) -> String {
+    let secs = (unix_millis / 1000) as u64;
+    let day = crate::version::Utc::from_unix(secs);
+    format!(
+        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z",
+        day.year,
+        day.month,
+        day.day,
+        day.hour,
+        day.minute,
+        secs % 60,
+        unix_millis % 1000
+    )
+}
+
 /// JSON Lines on standard output: one object per event, `event` naming its kind.
 pub struct Json<W: Write> {
     out: W,
@@ -147,22 +242,70 @@ impl<W: Write> Json<W> {
 
 impl<W: Write> Render for Json<W> {
     fn event(&mut self, e: &Event) {
-        let text = serde_json::to_string(e).expect("events serialize");
+        let now =
+            std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis()).unwrap_or(0);
+        let text = json_record(e, now).to_string();
         let _ = writeln!(self.out, "{}", redact(&text));
         let _ = self.out.flush();
     }
+}
+
+/// Collapsible log groups, one per image at a time: a phase opens one (closing the one
+/// before), replication opens one if none is open, the end or a failure closes it. CI systems
+/// differ only in the markers (`##[group]` in Azure DevOps, `::group::` in GitHub Actions).
+pub struct Groups {
+    open: std::collections::BTreeSet<String>,
+    start: &'static str,
+    end: &'static str,
+}
+
+impl Groups {
+    pub fn new(start: &'static str, end: &'static str) -> Groups {
+        Groups { open: Default::default(), start, end }
+    }
+
+    /// The marker lines `e` calls for.
+    pub fn lines(&mut self, e: &Event) -> Vec<String> {
+        let mut out = Vec::new();
+        match e {
+            Event::Phase { image, state, sub_state, .. } => {
+                if self.open.remove(image) {
+                    out.push(self.end.to_string());
+                }
+                if !is_terminal(state) {
+                    let phase = sub_state.as_deref().unwrap_or(state);
+                    out.push(format!("{}{image}: {phase}", self.start));
+                    self.open.insert(image.clone());
+                }
+            }
+            Event::Replication { image, .. } if !self.open.contains(image) => {
+                out.push(format!("{}{image}: replication", self.start));
+                self.open.insert(image.clone());
+            }
+            Event::Finished { image, .. } | Event::Failure { image, .. } if self.open.remove(image) => {
+                out.push(self.end.to_string());
+            }
+            _ => {}
+        }
+        out
+    }
+}
+
+/// A run state that ends the build.
+pub fn is_terminal(state: &str) -> bool {
+    matches!(state, "Succeeded" | "PartiallySucceeded" | "Failed" | "Canceled")
 }
 
 /// Azure DevOps: the human lines plus logging commands — a collapsible group per phase,
 /// progress, output variables, error issues, artifacts and SucceededWithIssues.
 pub struct Pipelines<W: Write> {
     out: W,
-    open_group: BTreeMap<String, bool>,
+    groups: Groups,
 }
 
 impl<W: Write> Pipelines<W> {
     pub fn new(out: W) -> Self {
-        Pipelines { out, open_group: BTreeMap::new() }
+        Pipelines { out, groups: Groups::new("##[group]", "##[endgroup]") }
     }
 
     fn line(&mut self, text: &str) {
@@ -172,52 +315,27 @@ impl<W: Write> Pipelines<W> {
     fn variable(&mut self, name: &str, value: &str) {
         self.line(&format!("##vso[task.setvariable variable={name};isOutput=true]{}", escape_logging_value(value)));
     }
-
-    fn end_group(&mut self, image: &str) {
-        if self.open_group.remove(image).is_some() {
-            self.line("##[endgroup]");
-        }
-    }
 }
 
 impl<W: Write> Render for Pipelines<W> {
     fn event(&mut self, e: &Event) {
-        match e {
-            Event::Phase { image, state, sub_state, .. } => {
-                self.end_group(image);
-                let phase = sub_state.clone().unwrap_or_else(|| state.clone());
-                let terminal = matches!(state.as_str(), "Succeeded" | "PartiallySucceeded" | "Failed" | "Canceled");
-                if !terminal {
-                    self.line(&format!("##[group]{image}: {phase}"));
-                    self.open_group.insert(image.clone(), true);
-                }
-                let pct = if terminal { 100 } else { progress_of(sub_state.as_deref()) };
-                self.line(&format!("##vso[task.setprogress value={pct};]{image} {phase}"));
-            }
-            Event::Replication { image, .. } if !self.open_group.contains_key(image) => {
-                self.line(&format!("##[group]{image}: replication"));
-                self.open_group.insert(image.clone(), true);
-            }
-            Event::Finished { image, .. } | Event::Failure { image, .. } => self.end_group(image),
-            _ => {}
+        for l in self.groups.lines(e) {
+            self.line(&l);
+        }
+        if let Event::Phase { image, state, sub_state, .. } = e {
+            let phase = sub_state.clone().unwrap_or_else(|| state.clone());
+            let pct = if is_terminal(state) { 100 } else { progress_of(sub_state.as_deref()) };
+            self.line(&format!("##vso[task.setprogress value={pct};]{image} {phase}"));
         }
         if let Some(text) = describe(e) {
             self.line(&text);
         }
+        for (name, value) in variables(e) {
+            self.variable(&name, &value);
+        }
         match e {
-            Event::Version { version, .. } => self.variable("IMAGE_VERSION", version),
-            Event::Output { output, .. } => {
-                let value = output.artifact_id.as_deref().or(output.artifact_uri.as_deref()).unwrap_or_default();
-                self.variable(&format!("RUN_OUTPUT_{}", upper_snake(&output.name.replace('-', "_"))), value);
-                if let Some(id) = output.gallery_version_id() {
-                    self.variable("GALLERY_IMAGE_VERSION_ID", id);
-                }
-            }
             Event::Failure { image, step, message, .. } => {
-                let what = match step {
-                    Some(s) => format!("{image}: step `{s}` failed: {message}"),
-                    None => format!("{image}: the build failed: {message}"),
-                };
+                let what = failure_text(image, step.as_deref(), message);
                 self.line(&format!("##vso[task.logissue type=error]{}", escape_logging_value(&what)));
             }
             Event::Artifact { kind, path, .. } => {
@@ -381,6 +499,17 @@ mod tests {
         assert_eq!(v["event"], "phase");
         assert_eq!(v["subState"], "Queued");
         assert_eq!(v["elapsedSecs"], 75);
+        assert_eq!(v["schemaVersion"], EVENT_SCHEMA_VERSION);
+        assert!(v["time"].as_str().unwrap().ends_with('Z'));
+    }
+
+    #[test]
+    fn times_are_rfc3339_utc() {
+        assert_eq!(rfc3339(0), "1970-01-01T00:00:00.000Z");
+        assert_eq!(rfc3339(1_796_391_907_123), "2026-12-04T13:45:07.123Z");
+        let r = json_record(&Event::Note { image: "web".into(), text: "x".into() }, 0);
+        let keys: Vec<&String> = r.as_object().unwrap().keys().collect();
+        assert_eq!(keys, ["schemaVersion", "time", "event", "image", "text"]);
     }
 
     #[test]

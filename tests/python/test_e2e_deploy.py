@@ -99,7 +99,7 @@ def test_a_changed_spec_creates_a_new_template(env, tmp_path):
     names = sorted(t["name"] for t in listed["value"])
     assert names == sorted([name1, name2])
 
-    cleaned = env.aibc("clean", str(spec), "-g", "rg-change")
+    cleaned = env.aibc("clean", str(spec), "-g", "rg-change", "--yes")
     assert cleaned.code == 0, cleaned.output
     listed = env.get(f"/subscriptions/{env.subscription}/resourceGroups/rg-change/providers/"
                      "Microsoft.VirtualMachineImages/imageTemplates", "2025-10-01")

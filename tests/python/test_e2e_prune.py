@@ -54,7 +54,7 @@ def test_dry_run_deletes_nothing(gallery):
 
 def test_keeps_latest_the_newest_and_what_a_template_uses(gallery):
     env, definition = gallery
-    r = env.aibc("prune", SPEC, "-g", "rg-prune", "--keep", "2")
+    r = env.aibc("prune", SPEC, "-g", "rg-prune", "--keep", "2", "--yes")
     assert r.code == 0, r.output
     # 1.2.0 is the newest but excluded from latest, so latest is 1.1.0; --keep 2 keeps
     # those two; 1.0.0 is the source of child-layer. 1.0.1 and 1.0.2 go.

@@ -98,6 +98,13 @@ def test_json_events_carry_the_same_facts(deployed):
     assert events[-1]["result"] == "Succeeded" and events[-1]["exitCode"] == 0
     assert any(e["event"] == "output" and e["output"]["artifactId"].endswith("/versions/1.2.3") for e in events)
     assert any(e["event"] == "replication" and e["region"]["state"] == "Completed" for e in events)
+    # Every record matches the published schema of the stream (schema/events.schema.json).
+    import jsonschema
+    schema = json.loads((e2e.REPO / "schema" / "events.schema.json").read_text())
+    validator = jsonschema.Draft202012Validator(schema, format_checker=jsonschema.FormatChecker())
+    for e in events:
+        assert e["schemaVersion"] == 1 and e["time"].endswith("Z")
+        assert not list(validator.iter_errors(e)), (e, [x.message for x in validator.iter_errors(e)])
 
 
 def test_a_lagging_region_and_a_failed_one_are_reported(make_env):

@@ -529,7 +529,8 @@ class Expander:
             elif p.has_default:
                 values[name] = coerce(p, p.default, str(path))
             else:
-                raise ExpandError(f"{path}: runtime parameter {name} needs a default")
+                # Azure DevOps asks for it when the run is queued; a triggered run fails.
+                raise ExpandError(f"{path}: runtime parameter {name} has no default: a value is required")
         rest = {k: v for k, v in doc.items() if k != "parameters"}
         scope = {"parameters": values}
         if "extends" in rest:

@@ -52,19 +52,33 @@ KNOWN_REPOS = {"aibc-dev/aibc": REPO}
 INIT_CONTEXTS = {
     "one-spec": {
         "kind": "yaml",
-        "specs": [{"path": "examples/ubuntu-2404-apt/image.yaml", "name": "ubuntu-2404-base", "os": "linux", "image": None}],
+        "specs": [{"path": "examples/ubuntu-2404-apt/image.yaml", "name": "ubuntu-2404-base", "os": "linux", "image": None, "member": "",
+                   "version": "date", "params": ["environment"]}],
         "service_connection": "sc-aib-images",
         "resource_group": "rg-image-build",
         "regions": ["westeurope", "northeurope"],
         "aibc_version": "0.1.0",
+        "watch": ["examples/ubuntu-2404-apt/image.yaml", "examples/ubuntu-2404-apt/scripts"],
+        "params": [{"name": "environment", "env": "AIBC_PARAM_ENVIRONMENT", "ado_type": "string", "default": "'dev'",
+                    "default_text": "dev", "allowed": ["'dev'", "'prod'"], "display": "'Spec parameter environment'",
+                    "github": "${{ inputs.param_environment || vars.AIBC_PARAM_ENVIRONMENT || 'dev' }}"}],
     },
     "three-specs": {
         "kind": "yaml",
         "specs": [
-            {"path": "examples/ubuntu-2404-apt/image.yaml", "name": "ubuntu-2404-base", "os": "linux", "image": None},
-            {"path": "examples/windows-2022-iis/image.yaml", "name": "win2022-iis", "os": "windows", "image": None},
-            {"path": "examples/from-gallery-version/image.yaml", "name": "orders-api.ubuntu2404", "os": "linux", "image": None},
+            {"path": "examples/ubuntu-2404-apt/image.yaml", "name": "ubuntu-2404-base", "os": "linux", "image": None, "member": "",
+             "version": "date", "params": []},
+            {"path": "examples/windows-2022-iis/image.yaml", "name": "win2022-iis", "os": "windows", "image": None, "member": "",
+             "version": None, "params": ["licenseKey"]},
+            {"path": "examples/from-gallery-version/image.yaml", "name": "orders-api.ubuntu2404", "os": "linux",
+             "image": None, "member": "", "version": "latest", "params": []},
         ],
+        "watch": ["examples/ubuntu-2404-apt/image.yaml", "examples/windows-2022-iis/image.yaml",
+                  "examples/from-gallery-version/image.yaml"],
+        # A required parameter: no default.
+        "params": [{"name": "licenseKey", "env": "AIBC_PARAM_LICENSE_KEY", "ado_type": "string", "default": None,
+                    "default_text": None, "allowed": [], "display": "'Spec parameter licenseKey'",
+                    "github": "${{ inputs.param_licenseKey || vars.AIBC_PARAM_LICENSE_KEY }}"}],
         # Connection names may have spaces and brackets; the templates quote every value.
         "service_connection": "Azure images (prod): platform",
         "resource_group": "rg-image-build",
@@ -602,6 +616,15 @@ def classic_tasks() -> list[tuple[str, int, dict]]:
     return out
 
 
+def test_classic_task_group_scripts_hold_no_command_substitution():
+    # The classic editor makes every $(name) in a task group's inputs a parameter of the
+    # group (docs/task-groups.md); a shell $(...) in a script would become one and break it.
+    for t in classic_group()["tasks"]:
+        for key, value in t["inputs"].items():
+            if key in ("script", "inlineScript"):
+                assert "$(" not in value, f"{t['displayName']}: `$(` in {key}"
+
+
 def test_classic_task_group_shape():
     group = classic_group()
     for key in ("name", "category", "instanceNameFormat", "version", "inputs", "tasks", "runsOn"):
@@ -675,7 +698,12 @@ def test_init_yaml_renders_to_a_pipeline_that_passes(ctx_name, standalone, tmp_p
         check_task(ref, f"rendered yaml at {p}")
     check_template_references(root)
     exp = ado_yaml.Expander(tmp_path, ado_yaml.repositories_of(doc, KNOWN_REPOS))
-    jobs = check_expanded(exp.expand_root(root), f"init yaml ({ctx_name})")
+    required = [f"param_{p['name']}" for p in INIT_CONTEXTS[ctx_name]["params"] if p["default"] is None]
+    if required:
+        # A required spec parameter has no default: a run without it is refused.
+        with pytest.raises(ado_yaml.ExpandError, match="a value is required"):
+            exp.expand_root(root)
+    jobs = check_expanded(exp.expand_root(root, {n: "value" for n in required}), f"init yaml ({ctx_name})")
     specs = INIT_CONTEXTS[ctx_name]["specs"]
     assert len(jobs["Build"]) == len(specs)
     ids = [re.sub(r"[-.]", "_", s["name"]) for s in specs]

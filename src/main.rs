@@ -352,3 +352,8 @@ fn explain(code: Option<&str>) -> i32 {
         },
     }
 }
+
+// Every `aibc …` line in pipelines/ and in `pipeline init` output, through this parser.
+#[cfg(test)]
+#[path = "pipeline_commands_test.rs"]
+mod pipeline_commands_test;

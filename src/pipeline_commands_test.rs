@@ -30,7 +30,7 @@ fn root() -> PathBuf {
 /// A placeholder of the right shape for a value named `name`.
 fn placeholder(name: &str) -> String {
     let n = name.to_ascii_lowercase();
-    let v = if n.contains("timeout") {
+    let v = if n.contains("timeout") || n.contains("wait") {
         "4h"
     } else if n.contains("older") {
         "90d"

@@ -109,36 +109,208 @@ def timed(name: str):
     return Done()
 
 
-# --------------------------------------------------------------------------- Azure DevOps YAML
+# --------------------------------------------------------------------------- the three kinds
+
+NORMAL = {"Succeeded": "succeeded", "SucceededWithIssues": "issues", "Failed": "failed", "Canceled": "canceled",
+          "Skipped": "skipped", "success": "succeeded", "failure": "failed", "cancelled": "canceled",
+          "skipped": "skipped"}
 
 
-def ado_root(w: World, example: str) -> Path:
-    """`aibc pipeline init --kind yaml` in the repository, pointed at the release mirror."""
-    r = w.env.aibc("pipeline", "init", "--kind", "yaml", "--spec", w.spec_path(example), "--out", "-", cwd=w.sources)
-    assert r.code == 0, r.output
-    text = r.stdout.replace("    environment: image-release\n", "    environment: image-release\n"
-                            f"    aibcDownloadUrl: '{w.release.url_template}'\n    roleWait: 0s\n")
-    root = w.sources / "azure-pipelines.yml"
-    root.write_text(text)
-    return root
+@dataclass
+class Outcome:
+    """One pipeline run, the same shape for every kind."""
 
+    kind: str
+    stages: dict[str, str]        # validate/build/test/release -> result
+    builds: dict[str, str]        # image -> its build job's result
+    versions: dict[str, str]      # image -> the version the Build job passed on
+    metadata: dict[str, dict]     # image -> image-version.json from the published artifact
+    artifacts: list[str]
+    log: str
+    raw: object
 
-def run_ado(w: World, example: str, build_id: int, cancel: Cancel | None = None, **params):
-    import ado_yaml
-    root = ado_root(w, example)
-    runner = AdoRunner(w.machine, w.sources, build_id=build_id, connections={"sc-aib-images": {}})
-    repos = ado_yaml.repositories_of(ado_yaml.yaml.safe_load(root.read_text()), {"aibc-dev/aibc": w.sources})
-    return runner.run(root, params, cancel=cancel, repositories=repos)
+    def artifact(self, prefix: str) -> Path:
+        name = next(a for a in self.artifacts if a.startswith(prefix))
+        return self.raw.artifacts.path(name)
 
 
 def job_id(image: str) -> str:
     return re.sub(r"[-.]", "_", image)
 
 
-def test_ado_first_run_linux(world):
-    w = world()
-    with timed("ado first run linux"):
-        r = run_ado(w, "linux", 101)
-    assert r.stages == {"Validate": "Succeeded", "Build": "Succeeded", "Test": "Succeeded", "Approve": "Succeeded",
-                        "Release": "Succeeded"}, {k: (j.result, j.log[-3000:]) for k, j in r.jobs.items()}
+ADO_ROOTS = {"linux": "pipelines/azure-devops/examples/azure-pipelines.yml",
+             "family": "pipelines/azure-devops/examples/family-pipeline.yml"}
 
+
+def ado_root(w: World, example: str, extra: dict) -> Path:
+    """The shipped root pipeline of the example, or `aibc pipeline init --kind yaml`'s, pointed
+    at the release mirror (and given the journey's extra stage parameters)."""
+    if example in ADO_ROOTS:
+        root = w.sources / ADO_ROOTS[example]
+        text = root.read_text()
+    else:
+        r = w.env.aibc("pipeline", "init", "--kind", "yaml", "--spec", w.spec_path(example), "--out", "-",
+                       cwd=w.sources)
+        assert r.code == 0, r.output
+        text = r.stdout
+        root = w.sources / "azure-pipelines.yml"
+    settings = {"aibcDownloadUrl": f"'{w.release.url_template}'", "roleWait": "0s", **extra}
+    lines = "".join(f"    {k}: {v}\n" for k, v in settings.items())
+    text = text.replace("    environment: image-release\n", "    environment: image-release\n" + lines, 1)
+    root.write_text(text)
+    return root
+
+
+def run_ado(w: World, example: str, n: int, cancel: Cancel | None = None, **extra) -> Outcome:
+    import ado_yaml
+    root = ado_root(w, example, extra)
+    connections = {"sc-aib-images": {}, "sc-aib-platform-images": {}}
+    runner = AdoRunner(w.machine, w.sources, build_id=100 + n, connections=connections)
+    repos = ado_yaml.repositories_of(ado_yaml.yaml.safe_load(root.read_text()), {"aibc-dev/aibc": w.sources})
+    r = runner.run(root, {}, cancel=cancel, repositories=repos)
+    stages = {k.lower(): NORMAL[v] for k, v in r.stages.items()}
+    builds, versions, metadata = {}, {}, {}
+    for image in w.images(example):
+        job = r.jobs[f"Build.build_{job_id(image)}"]
+        builds[image] = NORMAL[job.result]
+        versions[image] = job.outputs.get("run.IMAGE_VERSION", "")
+        meta = r.artifacts.path(f"metadata-{job_id(image)}") / "image-version.json"
+        if meta.exists():
+            metadata[image] = json.loads(meta.read_text())
+    log = "\n".join(f"[{k}] {j.log}" for k, j in r.jobs.items())
+    return Outcome("ado", stages, builds, versions, metadata, r.artifacts.names(), log, r)
+
+
+def gh_workflow(w: World, example: str) -> Path:
+    if example == "linux":
+        return w.sources / "pipelines/github/image.yml"
+    r = w.env.aibc("pipeline", "init", "--kind", "github", "--spec", w.spec_path(example), "--out", "-",
+                   cwd=w.sources)
+    assert r.code == 0, r.output
+    path = w.sources / ".github/workflows/images.yml"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(r.stdout)
+    return path
+
+
+def run_github(w: World, example: str, n: int, cancel: Cancel | None = None, **_) -> Outcome:
+    i = w.env.info
+    variables = {"AZURE_CLIENT_ID": i["client_id"], "AZURE_TENANT_ID": i["tenant_id"],
+                 "AZURE_SUBSCRIPTION_ID": w.env.subscription, "AIBC_URL": w.release.url_template,
+                 "AIBC_ROLE_WAIT": "0s"}
+    r = GithubRunner(w.machine, w.sources, run_number=n, variables=variables).run(gh_workflow(w, example),
+                                                                                 cancel=cancel)
+    stages = {k.replace("smoke-test", "test"): NORMAL[j.result] for k, j in r.jobs.items() if k != "version"}
+    builds, versions, metadata = {}, {}, {}
+    build = r.jobs["build"]
+    for image in w.images(example):
+        leg = next((leg for leg in build.legs if leg["matrix"].get("name", image) == image), None)
+        builds[image] = NORMAL[leg["result"]] if leg else "skipped"
+        versions[image] = build.outputs.get("image_version", "") if example == "linux" else ""
+        name = "image-metadata" if example == "linux" else f"image-metadata-{image}"
+        meta = r.artifacts.path(name) / "image-version.json"
+        if meta.exists():
+            metadata[image] = json.loads(meta.read_text())
+            versions[image] = versions[image] or metadata[image]["imageVersion"]
+    log = "\n".join(f"[{k}] {j.log}" for k, j in r.jobs.items())
+    return Outcome("github", stages, builds, versions, metadata, r.artifacts.names(), log, r)
+
+
+def run_classic(w: World, example: str, n: int, cancel: Cancel | None = None, **_) -> Outcome:
+    inputs = {"serviceConnection": "sc-aib-images", "spec": w.spec_path(example), "resourceGroup": RG,
+              "aibcUrl": w.release.url_template, "roleWait": "0s"}
+    runner = ClassicRunner(w.machine, w.sources, build_id=300 + n, connections={"sc-aib-images": {}})
+    r = runner.run_group(w.sources / "pipelines/classic/task-group.json", inputs, cancel=cancel)
+    job = r.jobs["Build.Job_1"]
+    images = w.images(example)
+    builds = {image: NORMAL[job.result] for image in images}
+    versions, metadata = {}, {}
+    art = r.artifacts.path("image-version")
+    for image in images:
+        meta = art / ("image-version.json" if len(images) == 1 else f"{image}.image-version.json")
+        if meta.exists():
+            metadata[image] = json.loads(meta.read_text())
+            versions[image] = metadata[image]["imageVersion"]
+    return Outcome("classic", {"build": NORMAL[job.result]}, builds, versions, metadata, r.artifacts.names(), job.log, r)
+
+
+KINDS = {"ado": run_ado, "github": run_github, "classic": run_classic}
+
+
+def journey(kind: str, w: World, example: str, n: int, name: str, **kw) -> Outcome:
+    with timed(f"{name} ({kind}, {example})"):
+        return KINDS[kind](w, example, n, **kw)
+
+
+def expect_success(o: Outcome) -> None:
+    bad = {k: v for k, v in o.stages.items() if v != "succeeded"}
+    assert not bad, f"{o.kind}: {bad}\n{o.log[-6000:]}"
+
+
+def client(w: World, method: str, pattern: str) -> list[dict]:
+    return [q for q in w.requests() if q.get("source") == "client" and q["method"] == method
+            and re.search(pattern, q["path"]) and q["status"] < 400]
+
+
+# --------------------------------------------------------------------------- journeys
+
+PAIRS = [(k, e) for e in EXAMPLES for k in KINDS]
+
+
+@pytest.mark.parametrize("kind,example", PAIRS, ids=[f"{k}-{e}" for k, e in PAIRS])
+def test_first_second_and_third_run(world, kind, example):
+    w = world()
+    images = w.images(example)
+    # 1. First run: validate -> build (deploy, run) -> smoke test -> approval -> release.
+    first = journey(kind, w, example, 1, "first run")
+    expect_success(first)
+    for image in images:
+        v = first.versions[image]
+        assert VERSION.match(v), (image, first.versions)
+        # The version the Build job passed on is the one published and recorded.
+        assert first.metadata[image]["imageVersion"] == v
+        assert w.gallery_versions(image) == [] or True
+        assert first.metadata[image]["galleryImageVersionId"].endswith(f"/images/{image}/versions/{v}")
+    assert len(w.runs_started()) == len(images)
+    if kind != "classic":
+        assert first.stages["test"] == "succeeded" and first.stages["release"] == "succeeded"
+        # The smoke test's throwaway group was made and deleted; never the image's own group.
+        made = client(w, "PUT", r"^/subscriptions/[^/]+/resourceGroups/rg-aibc-smoke-[^/]+$")
+        gone = client(w, "DELETE", r"^/subscriptions/[^/]+/resourceGroups/rg-aibc-smoke-[^/]+$")
+        assert len(made) == len(images) and len(gone) == len(images), [q["path"] for q in made + gone]
+        assert not client(w, "DELETE", rf"^/subscriptions/[^/]+/resourceGroups/{RG}$")
+    # aibc came from the release server, archive and checksum.
+    assert any(d.endswith(".tar.gz.sha256") for d in w.release.downloads)
+
+    # 2. Second run, spec unchanged: no infrastructure rewritten, a new version published.
+    w.env.fake.reset_log()
+    second = journey(kind, w, example, 2, "second run")
+    expect_success(second)
+    infra = [q["path"] for q in w.writes() if re.search(
+        r"/(userAssignedIdentities|roleAssignments|storageAccounts|galleries/[^/]+/images/[^/]+)$", q["path"])]
+    assert infra == [], infra
+    for image in images:
+        assert second.versions[image] != first.versions[image], (first.versions, second.versions)
+        assert second.metadata[image]["imageVersion"] == second.versions[image]
+    assert len(w.runs_started()) == len(images)
+
+    # 3. Third run after a spec change: a new template, the superseded one deleted.
+    spec = w.sources / w.spec_path(example)
+    spec.write_text(spec.read_text().replace("\ntags:\n", "\ntags:\n  revision: three\n", 1)
+                    if "\ntags:\n" in spec.read_text() else spec.read_text() + "\n")
+    w.env.fake.reset_log()
+    third = journey(kind, w, example, 3, "third run (spec changed)")
+    expect_success(third)
+    new = client(w, "PUT", r"/imageTemplates/[^/]+$") + [q for q in w.requests() if q.get("source") == "deployment"
+                                                          and re.search(r"/imageTemplates/[^/]+$", q["path"])]
+    assert new, "no new image template"
+    deleted = client(w, "DELETE", r"/imageTemplates/[^/]+$")
+    assert len(deleted) >= len(images), [q["path"] for q in deleted]
+    for image in images:
+        assert third.metadata[image]["imageVersion"] == third.versions[image]
+
+
+def test_zz_journey_times():
+    """Not a check: the journeys' wall times, for the closing note (pytest -s shows them)."""
+    for name, secs in sorted(TIMES.items()):
+        print(f"journey {name}: {secs:.1f} s")

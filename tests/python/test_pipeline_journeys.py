@@ -216,9 +216,9 @@ def run_github(w: World, example: str, n: int, cancel: Cancel | None = None, **_
     return Outcome("github", stages, builds, versions, metadata, r.artifacts.names(), log, r)
 
 
-def run_classic(w: World, example: str, n: int, cancel: Cancel | None = None, **_) -> Outcome:
+def run_classic(w: World, example: str, n: int, cancel: Cancel | None = None, **extra) -> Outcome:
     inputs = {"serviceConnection": "sc-aib-images", "spec": w.spec_path(example), "resourceGroup": RG,
-              "aibcUrl": w.release.url_template, "roleWait": "0s"}
+              "aibcUrl": w.release.url_template, "roleWait": "0s", **extra}
     runner = ClassicRunner(w.machine, w.sources, build_id=300 + n, connections={"sc-aib-images": {}})
     r = runner.run_group(w.sources / "pipelines/classic/task-group.json", inputs, cancel=cancel)
     job = r.jobs["Build.Job_1"]
@@ -239,7 +239,13 @@ KINDS = {"ado": run_ado, "github": run_github, "classic": run_classic}
 
 def journey(kind: str, w: World, example: str, n: int, name: str, **kw) -> Outcome:
     with timed(f"{name} ({kind}, {example})"):
-        return KINDS[kind](w, example, n, **kw)
+        o = KINDS[kind](w, example, n, **kw)
+    # No token or secret the fake issued shows in the pipeline's log.
+    issued = w.env.fake.issued()
+    leaked = [s for s in issued["tokens"] + issued["secrets"] if s and s in o.log]
+    assert not leaked, f"{len(leaked)} issued secret(s) in the {kind} log"
+    w.env.outputs.append(o.log)
+    return o
 
 
 def expect_success(o: Outcome) -> None:
@@ -308,6 +314,75 @@ def test_first_second_and_third_run(world, kind, example):
     assert len(deleted) >= len(images), [q["path"] for q in deleted]
     for image in images:
         assert third.metadata[image]["imageVersion"] == third.versions[image]
+
+
+@pytest.mark.parametrize("kind,example", PAIRS, ids=[f"{k}-{e}" for k, e in PAIRS])
+def test_a_build_failing_in_customizing(world, kind, example):
+    w = world(fail_at="Customizing", step_output=["apt-get: E: Unable to locate package nginxx"])
+    o = journey(kind, w, example, 1, "Customizing failure")
+    images = w.images(example)
+    for image in images:
+        assert o.builds[image] == "failed", (o.builds, o.log[-4000:])
+    if kind != "classic":
+        # Test and Release are skipped; nothing is smoke-tested or pruned.
+        assert o.stages.get("test") == "skipped" and o.stages.get("release") == "skipped", o.stages
+        assert not client(w, "PUT", r"/resourceGroups/rg-aibc-smoke-[^/]+$")
+    # The failing step and its log reach the pipeline's log...
+    assert "Unable to locate package nginxx" in o.log
+    assert re.search(r"step `[^`]+` failed", o.log), o.log[-3000:]
+    # ...and the published artifact.
+    logs = [a for a in o.artifacts if a.startswith("build-logs")]
+    assert logs, o.artifacts
+    texts = [f.read_text() for a in logs for f in o.raw.artifacts.path(a).rglob("*customization.log")]
+    assert len(texts) >= len(images) and all("nginxx" in x for x in texts), (logs, len(texts))
+    if kind == "ado":
+        assert any(t == "error" and "customization log" in m for _, t, m in o.raw.issues), o.raw.issues
+
+
+@pytest.mark.parametrize("kind,example", PAIRS, ids=[f"{k}-{e}" for k, e in PAIRS])
+def test_the_pipeline_is_canceled_mid_build(world, kind, example):
+    # Slow enough to be canceled while it runs.
+    w = world(polls_per_step=4)
+    images = w.images(example)
+    # The runners run a stage's jobs (and matrix legs) one after another, so one build is
+    # running when the cancel comes; the classic task group starts a family's all at once.
+    expected = len(images) if kind == "classic" else 1
+    cancel = Cancel(when=lambda: len(w.runs_started()) >= expected)
+    o = journey(kind, w, example, 1, "cancel mid-build", cancel=cancel)
+    assert cancel.fired
+    assert o.raw.canceled
+    # The pipeline's own cancel step stopped every build that had started in Azure.
+    started = {q.split("/imageTemplates/")[1].split("/")[0] for q in w.runs_started()}
+    canceled = {q["path"].split("/imageTemplates/")[1].split("/")[0] for q in client(w, "POST", r"/cancel$")}
+    assert started and started <= canceled, (started, canceled, o.log[-4000:])
+    assert "canceled" in o.builds.values(), o.builds
+    if kind != "classic":
+        assert o.stages.get("release") in ("skipped", "canceled"), o.stages
+        assert not client(w, "PUT", r"/resourceGroups/rg-aibc-smoke-[^/]+$")
+
+
+@pytest.mark.parametrize("kind,example", PAIRS, ids=[f"{k}-{e}" for k, e in PAIRS])
+def test_a_partially_succeeded_build(world, kind, example):
+    w = world(result="PartiallySucceeded")
+    # Azure DevOps (YAML and classic): allowPartial on, as docs/pipelines.md describes.
+    extra = {"allowPartial": "true"} if kind != "github" else {}
+    o = journey(kind, w, example, 1, "partial success", **extra)
+    images = w.images(example)
+    if kind == "github":
+        # GitHub has no "succeeded with issues": exit 5 fails the job, nothing is released.
+        assert set(o.builds.values()) == {"failed"}, o.builds
+        assert o.stages["release"] == "skipped"
+        assert any("partially" in line.lower() or "exited" in line.lower() or "exit" in line.lower()
+                   for line in o.log.splitlines()), o.log[-3000:]
+        return
+    assert set(o.builds.values()) == {"issues"}, (o.builds, o.log[-4000:])
+    warnings = [m for _, t, m in o.raw.issues if t == "warning" and "partially succeeded" in m]
+    assert len(warnings) >= len(images), o.raw.issues
+    if kind == "ado":
+        # The documented rule: with allowPartial, Test and Release follow a partial success.
+        assert o.stages["test"] == "succeeded" and o.stages["release"] == "succeeded", o.stages
+        for image in images:
+            assert VERSION.match(o.versions[image])
 
 
 def test_zz_journey_times():

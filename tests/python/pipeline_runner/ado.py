@@ -247,6 +247,8 @@ class AdoRunner:
             elif result == ISSUES and status == SUCCEEDED:
                 status = ISSUES
         record.result = status
+        # The agent empties its temp folder after every job.
+        shutil.rmtree(job_dir / "_temp", ignore_errors=True)
 
     def expand(self, text: str, variables: dict) -> str:
         """Macros: `$(name)` of a known variable is replaced; an unknown one stays as it is."""
@@ -264,6 +266,7 @@ class AdoRunner:
         for k, v in variables.items():
             env[env_name(k)] = v
         env["AGENT_TEMPDIRECTORY"] = variables["Agent.TempDirectory"]
+        env["TMPDIR"] = variables["Agent.TempDirectory"]
         env["PATH"] = ":".join(self.path_prefix + [env["PATH"]])
         for k, v in step_env.items():
             env[str(k)] = self.expand("" if v is None else ado_yaml.to_str(v), variables)
@@ -339,7 +342,11 @@ class AdoRunner:
             elif area == "task.logissue":
                 self.issues.append((record.name, props.get("type", ""), value))
             elif area == "artifact.upload":
-                self.artifacts.publish(props["artifactname"], Path(value), merge=True)
+                # A relative path is the step's working directory's, as for the agent.
+                try:
+                    self.artifacts.publish(props["artifactname"], job_dir / "s" / value, merge=True)
+                except StepError as e:
+                    self.issues.append((record.name, "warning", f"artifact.upload: {e}"))
             elif area == "build.addbuildtag":
                 self.tags.append(value)
         if code != 0 and result == SUCCEEDED and not canceled:

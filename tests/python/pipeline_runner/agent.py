@@ -49,6 +49,12 @@ class ReleaseServer:
     def __init__(self, binary: Path, work: Path, version: str = "0.1.0"):
         self.version = version
         self.downloads: list[str] = []
+        # Stripped, as a release build is: the same code without the debug binary's 150 MB
+        # of line tables, which every job would otherwise download and unpack.
+        work.mkdir(parents=True, exist_ok=True)
+        stripped = work / "aibc"
+        if shutil.which("strip") and subprocess.run(["strip", "-o", str(stripped), str(binary)]).returncode == 0:
+            binary = stripped
         buf = io.BytesIO()
         with tarfile.open(fileobj=buf, mode="w") as tar:
             info = tar.gettarinfo(str(binary), arcname=f"aibc-{version}/aibc")

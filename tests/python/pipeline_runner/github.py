@@ -156,6 +156,11 @@ class GithubRunner:
         legs = ((job.get("strategy") or {}).get("matrix") or {}).get("include") or [{}]
         results = []
         for index, matrix in enumerate(legs):
+            if self.canceled:
+                # A canceled run starts no more legs.
+                record.legs.append({"matrix": matrix, "steps": [], "outputs": {}, "result": "cancelled"})
+                results.append("cancelled")
+                continue
             leg = self.run_leg(name, job, needs, matrix, index)
             record.legs.append(leg)
             results.append(leg["result"])
@@ -208,6 +213,8 @@ class GithubRunner:
                 status = "cancelled"
             elif outcome == "failure" and not step.get("continue-on-error"):
                 status = "failure" if status != "cancelled" else status
+        # The runner empties RUNNER_TEMP after every job.
+        shutil.rmtree(temp, ignore_errors=True)
         ctx = self.contexts(env, needs, matrix, steps_ctx, index)
         job_outputs = {k: gh_expr.to_str(gh_expr.interpolate(v, ctx)) for k, v in (job.get("outputs") or {}).items()}
         return {"matrix": matrix, "steps": leg_steps, "outputs": job_outputs, "result": status}
@@ -228,7 +235,7 @@ class GithubRunner:
             "GITHUB_PATH": str(files["path"]), "GITHUB_STEP_SUMMARY": str(files["summary"]),
             "GITHUB_RUN_ID": self.github["run_id"], "GITHUB_RUN_NUMBER": self.github["run_number"],
             "GITHUB_RUN_ATTEMPT": "1", "GITHUB_SHA": self.github["sha"], "GITHUB_EVENT_NAME": self.github["event_name"],
-            "RUNNER_TEMP": str(temp),
+            "RUNNER_TEMP": str(temp), "TMPDIR": str(temp),
         })
         step_env["PATH"] = ":".join(path_prefix + [step_env["PATH"]])
         files["output"].write_text("")

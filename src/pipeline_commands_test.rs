@@ -407,16 +407,7 @@ fn all_commands() -> Vec<Command> {
     }
     for spec in example_specs() {
         for kind in [Kind::Yaml, Kind::Classic, Kind::Github] {
-            let args = InitArgs {
-                kind,
-                specs: vec![spec.clone()],
-                service_connection: "sc-aib-images".into(),
-                resource_group: "rg-image-build".into(),
-                regions: Vec::new(),
-                out: None,
-                force: false,
-                library: None,
-            };
+            let args = InitArgs::new(kind, vec![spec.clone()]);
             let text = render(&context(&args, "0.1.0").unwrap()).unwrap();
             let name = spec.strip_prefix(root()).unwrap().display();
             let origin = format!("pipeline init --kind {kind:?} --spec {name}").to_lowercase();

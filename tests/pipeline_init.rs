@@ -28,16 +28,7 @@ fn examples() -> Vec<(String, PathBuf)> {
 }
 
 fn args(kind: Kind, spec: &Path) -> InitArgs {
-    InitArgs {
-        kind,
-        specs: vec![root().join(spec)],
-        service_connection: "sc-aib-images".into(),
-        resource_group: "rg-image-build".into(),
-        regions: Vec::new(),
-        out: None,
-        force: false,
-        library: None,
-    }
+    InitArgs::new(kind, vec![root().join(spec)])
 }
 
 fn context(kind: Kind, spec: &Path) -> Context {

@@ -40,6 +40,9 @@ impl Kind {
     }
 }
 
+const DEFAULT_CONNECTION: &str = "sc-aib-images";
+const DEFAULT_RESOURCE_GROUP: &str = "rg-image-build";
+
 #[derive(Debug, Clone, clap::Args)]
 pub struct InitArgs {
     /// What to write.
@@ -49,10 +52,10 @@ pub struct InitArgs {
     #[arg(long = "spec", value_name = "PATH", required = true)]
     pub specs: Vec<PathBuf>,
     /// The Azure Resource Manager service connection (workload identity federation).
-    #[arg(long, value_name = "NAME", default_value = "sc-aib-images")]
+    #[arg(long, value_name = "NAME", default_value = DEFAULT_CONNECTION)]
     pub service_connection: String,
     /// Resource group the image infrastructure is deployed to.
-    #[arg(long, short = 'g', value_name = "NAME", default_value = "rg-image-build")]
+    #[arg(long, short = 'g', value_name = "NAME", default_value = DEFAULT_RESOURCE_GROUP)]
     pub resource_group: String,
     /// Replication regions to note in the pipeline (default: the specs' own).
     #[arg(long, value_name = "REGION", value_delimiter = ',')]
@@ -67,6 +70,22 @@ pub struct InitArgs {
     /// A team's customization library folder the specs are built with (watched by the trigger).
     #[arg(long, value_name = "DIR")]
     pub library: Option<PathBuf>,
+}
+
+impl InitArgs {
+    /// The command line's defaults for `specs`: what `aibc pipeline init --kind K --spec …` gets.
+    pub fn new(kind: Kind, specs: Vec<PathBuf>) -> InitArgs {
+        InitArgs {
+            kind,
+            specs,
+            service_connection: DEFAULT_CONNECTION.into(),
+            resource_group: DEFAULT_RESOURCE_GROUP.into(),
+            regions: Vec::new(),
+            out: None,
+            force: false,
+            library: None,
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

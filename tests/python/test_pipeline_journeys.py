@@ -155,6 +155,11 @@ def ado_root(w: World, example: str, extra: dict) -> Path:
         text = r.stdout
         root = w.sources / "azure-pipelines.yml"
     settings = {"aibcDownloadUrl": f"'{w.release.url_template}'", "roleWait": "0s", **extra}
+    for k, v in list(settings.items()):
+        # A setting the root already passes is changed in place (YAML keeps the last of two).
+        text, n = re.subn(rf"(?m)^    {k}: .*$", f"    {k}: {v}", text)
+        if n:
+            del settings[k]
     lines = "".join(f"    {k}: {v}\n" for k, v in settings.items())
     text = text.replace("    environment: image-release\n", "    environment: image-release\n" + lines, 1)
     root.write_text(text)
@@ -267,8 +272,10 @@ PAIRS = [(k, e) for e in EXAMPLES for k in KINDS]
 def test_first_second_and_third_run(world, kind, example):
     w = world()
     images = w.images(example)
+    # Azure DevOps: prune keeps the newest two, whatever their age, so the third run prunes.
+    keep = {"keep": "2", "pruneOlderThan": "''"} if kind == "ado" else {}
     # 1. First run: validate -> build (deploy, run) -> smoke test -> approval -> release.
-    first = journey(kind, w, example, 1, "first run")
+    first = journey(kind, w, example, 1, "first run", **keep)
     expect_success(first)
     for image in images:
         v = first.versions[image]
@@ -285,12 +292,23 @@ def test_first_second_and_third_run(world, kind, example):
         gone = client(w, "DELETE", r"^/subscriptions/[^/]+/resourceGroups/rg-aibc-smoke-[^/]+$")
         assert len(made) == len(images) and len(gone) == len(images), [q["path"] for q in made + gone]
         assert not client(w, "DELETE", rf"^/subscriptions/[^/]+/resourceGroups/{RG}$")
-    # aibc came from the release server, archive and checksum.
+    if kind == "ado":
+        # Approved, released: the run is tagged with each image's version.
+        assert first.raw.approvals == ["image-release"]
+        for image in images:
+            assert f"{image}-{first.versions[image]}" in first.raw.tags, first.raw.tags
+            release = json.loads((first.artifact(f"release-{job_id(image)}") / "release.json").read_text())
+            assert release["version"] == first.versions[image] and release["image"] == image
+    if kind == "github":
+        assert "image-release" in first.raw.approvals
+        if example == "linux":
+            assert f"image/ubuntu-2404-apt/{first.versions['ubuntu-2404-base']}" in first.raw.tags
+        # aibc came from the release server, archive and checksum.
     assert any(d.endswith(".tar.gz.sha256") for d in w.release.downloads)
 
     # 2. Second run, spec unchanged: no infrastructure rewritten, a new version published.
     w.env.fake.reset_log()
-    second = journey(kind, w, example, 2, "second run")
+    second = journey(kind, w, example, 2, "second run", **keep)
     expect_success(second)
     infra = [q["path"] for q in w.writes() if re.search(
         r"/(userAssignedIdentities|roleAssignments|storageAccounts|galleries/[^/]+/images/[^/]+)$", q["path"])]
@@ -305,7 +323,7 @@ def test_first_second_and_third_run(world, kind, example):
     spec.write_text(spec.read_text().replace("\ntags:\n", "\ntags:\n  revision: three\n", 1)
                     if "\ntags:\n" in spec.read_text() else spec.read_text() + "\n")
     w.env.fake.reset_log()
-    third = journey(kind, w, example, 3, "third run (spec changed)")
+    third = journey(kind, w, example, 3, "third run (spec changed)", **keep)
     expect_success(third)
     new = client(w, "PUT", r"/imageTemplates/[^/]+$") + [q for q in w.requests() if q.get("source") == "deployment"
                                                           and re.search(r"/imageTemplates/[^/]+$", q["path"])]
@@ -314,6 +332,11 @@ def test_first_second_and_third_run(world, kind, example):
     assert len(deleted) >= len(images), [q["path"] for q in deleted]
     for image in images:
         assert third.metadata[image]["imageVersion"] == third.versions[image]
+    if kind == "ado":
+        # Prune kept the newest two: the first run's version went, the others stayed.
+        for image in images:
+            gone = client(w, "DELETE", rf"/images/{re.escape(image)}/versions/[^/]+$")
+            assert [q["path"].rsplit("/", 1)[1] for q in gone] == [first.versions[image]], [q["path"] for q in gone]
 
 
 @pytest.mark.parametrize("kind,example", PAIRS, ids=[f"{k}-{e}" for k, e in PAIRS])

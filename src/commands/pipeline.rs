@@ -103,6 +103,8 @@ pub struct SpecEntry {
     pub version: Option<String>,
     /// The deploy-time parameters this image declares (names into `Context::params`).
     pub params: Vec<String>,
+    /// Whether the image has a `test:` section: `aibc smoke-test` refuses one without.
+    pub tests: bool,
 }
 
 /// A deploy-time `${params.X}` of the specs, carried as a pipeline parameter.
@@ -138,6 +140,12 @@ pub struct Context {
     /// scripts and artifact folders, and the library folders. The trigger watches these.
     pub watch: Vec<String>,
     pub params: Vec<ParamEntry>,
+    /// The images that have a `test:` section: only they are smoke-tested.
+    pub smoke_specs: Vec<SpecEntry>,
+    /// `true` when any image has tests: the default of the run's smoke-test switch.
+    pub smoke: bool,
+    /// What the GitHub release job waits for: `smoke-test`, or `build` when nothing is tested.
+    pub release_needs: &'static str,
 }
 
 /// Renders a pipeline. Values are single-quoted in the YAML, so a quote in them is refused
@@ -201,6 +209,7 @@ pub fn entries(spec: &Path, root: &Path, library: Option<&Path>) -> Result<SpecF
             member: if family { s.name.clone() } else { String::new() },
             version: version_of(s),
             params: s.parameters.keys().cloned().collect(),
+            tests: s.test.is_some(),
         });
         out.regions.extend(regions_of(s));
     }
@@ -349,8 +358,13 @@ pub fn context(args: &InitArgs, aibc_version: &str) -> Result<Context, String> {
     watch.dedup();
     let all = watch.clone();
     watch.retain(|w| !all.iter().any(|o| o != w && w.starts_with(&format!("{o}/"))));
+    let smoke_specs: Vec<SpecEntry> = specs.iter().filter(|s| s.tests).cloned().collect();
+    let smoke = !smoke_specs.is_empty();
     Ok(Context {
         kind: args.kind,
+        smoke_specs,
+        smoke,
+        release_needs: if smoke { "smoke-test" } else { "build" },
         specs,
         service_connection: args.service_connection.clone(),
         resource_group: args.resource_group.clone(),

@@ -53,7 +53,9 @@ INIT_CONTEXTS = {
     "one-spec": {
         "kind": "yaml",
         "specs": [{"path": "examples/ubuntu-2404-apt/image.yaml", "name": "ubuntu-2404-base", "os": "linux", "image": None, "member": "",
-                   "version": "date", "params": ["environment"]}],
+                   "version": "date", "params": ["environment"], "tests": True}],
+        "smoke": True,
+        "release_needs": "smoke-test",
         "service_connection": "sc-aib-images",
         "resource_group": "rg-image-build",
         "regions": ["westeurope", "northeurope"],
@@ -67,12 +69,14 @@ INIT_CONTEXTS = {
         "kind": "yaml",
         "specs": [
             {"path": "examples/ubuntu-2404-apt/image.yaml", "name": "ubuntu-2404-base", "os": "linux", "image": None, "member": "",
-             "version": "date", "params": []},
+             "version": "date", "params": [], "tests": True},
             {"path": "examples/windows-2022-iis/image.yaml", "name": "win2022-iis", "os": "windows", "image": None, "member": "",
-             "version": None, "params": ["licenseKey"]},
+             "version": None, "params": ["licenseKey"], "tests": False},
             {"path": "examples/from-gallery-version/image.yaml", "name": "orders-api.ubuntu2404", "os": "linux",
-             "image": None, "member": "", "version": "latest", "params": []},
+             "image": None, "member": "", "version": "latest", "params": [], "tests": False},
         ],
+        "smoke": True,
+        "release_needs": "smoke-test",
         "watch": ["examples/ubuntu-2404-apt/image.yaml", "examples/windows-2022-iis/image.yaml",
                   "examples/from-gallery-version/image.yaml"],
         # A required parameter: no default.
@@ -86,6 +90,8 @@ INIT_CONTEXTS = {
         "aibc_version": "1.2.3",
     },
 }
+for _ctx in INIT_CONTEXTS.values():
+    _ctx["smoke_specs"] = [s for s in _ctx["specs"] if s["tests"]]
 INIT_TEMPLATES = {"yaml": "yaml.hbs", "classic": "classic.md.hbs", "github": "github.hbs"}
 
 
@@ -425,12 +431,19 @@ def test_family_pipeline_expands_to_one_job_per_image():
     path = ADO / "examples" / "family-pipeline.yml"
     pipeline = expand(path)
     jobs = check_expanded(pipeline, rel(path))
-    for stage, prefix in (("Validate", "validate"), ("Build", "build"), ("Test", "smoke"), ("Release", "release")):
+    for stage, prefix in (("Validate", "validate"), ("Build", "build"), ("Release", "release")):
         assert jobs[stage] == [
             f"{prefix}_ubuntu_2204_server",
             f"{prefix}_ubuntu_2404_server",
             f"{prefix}_ubuntu_2404_docker",
         ], stage
+    # The family's images have no `test:` section: no Test stage.
+    assert "Test" not in jobs
+    # Test and Release reach each member's own resource group.
+    release = {j["job"]: j for j in next(s for s in pipeline["stages"] if s["stage"] == "Release")["jobs"]}
+    prune = {k: next(s for s in j["steps"] if "prune" in str(s.get("displayName"))) for k, j in release.items()}
+    assert prune["release_ubuntu_2404_docker"]["env"]["RESOURCE_GROUP"] == "rg-image-build-containers"
+    assert prune["release_ubuntu_2204_server"]["env"]["RESOURCE_GROUP"] == "rg-image-build"
     # Each build job builds its own member of the family file, into its own group.
     build = {j["job"]: j for j in next(s for s in pipeline["stages"] if s["stage"] == "Build")["jobs"]}
     deploy = {k: next(s for s in j["steps"] if s.get("name") == "deploy") for k, j in build.items()}

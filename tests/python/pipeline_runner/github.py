@@ -80,7 +80,9 @@ class GithubRunner:
         self.approvals: list[str] = []
         self.origin = run_dir / "origin.git"
         subprocess.run(["git", "init", "-q", "--bare", str(self.origin)], check=True)
-        dispatch = (doc.get(True) or doc.get("on") or {}).get("workflow_dispatch") or {}
+        on = doc.get(True) or doc.get("on") or {}
+        # `on: push` and `on: [push, …]` name events without settings.
+        dispatch = (on.get("workflow_dispatch") if isinstance(on, dict) else None) or {}
         declared = (dispatch or {}).get("inputs") or {}
         self.inputs = {}
         if event == "workflow_dispatch":

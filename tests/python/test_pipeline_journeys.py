@@ -405,6 +405,22 @@ def test_a_partially_succeeded_build(world, kind, example):
             assert VERSION.match(o.versions[image])
 
 
+@pytest.mark.parametrize("kind", list(KINDS))
+def test_a_tampered_release_archive_is_refused(world, kind):
+    """The install step checks the archive against the published SHA-256 by default."""
+    w = world()
+    w.env.fake.reset_log()
+    w.release.tampered = True
+    try:
+        o = journey(kind, w, "linux", 1, "tampered archive")
+    finally:
+        w.release.tampered = False
+    assert "aibc.tar.gz: FAILED" in o.log and "did NOT match" in o.log, o.log[-2000:]
+    first = "build" if kind == "classic" else "validate"
+    assert o.stages[first] == "failed", o.stages
+    assert not [q for q in w.requests() if q.get("source") == "client"], "aibc reached Azure"
+
+
 def test_zz_journey_times():
     """Not a check: the journeys' wall times, printed (pytest -s) and written to
     target/pipeline-journey-times.txt for the closing note."""

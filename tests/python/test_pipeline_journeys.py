@@ -364,10 +364,9 @@ def test_the_pipeline_is_canceled_mid_build(world, kind, example):
     # Slow enough to be canceled while it runs.
     w = world(polls_per_step=4)
     images = w.images(example)
-    # The runners run a stage's jobs (and matrix legs) one after another, so one build is
-    # running when the cancel comes; the classic task group starts a family's all at once.
-    expected = len(images) if kind == "classic" else 1
-    cancel = Cancel(when=lambda: len(w.runs_started()) >= expected)
+    # A family's builds run side by side (jobs, matrix legs, or one aibc run): cancel once
+    # every one has started.
+    cancel = Cancel(when=lambda: len(w.runs_started()) >= len(images))
     o = journey(kind, w, example, 1, "cancel mid-build", cancel=cancel)
     assert cancel.fired
     assert o.raw.canceled

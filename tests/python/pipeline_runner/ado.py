@@ -18,6 +18,7 @@ agent and the server do (docs: ../shared/azure-pipelines/docs/*.md).
 
 from __future__ import annotations
 
+import concurrent.futures
 import re
 import shutil
 from dataclasses import dataclass, field
@@ -50,6 +51,8 @@ class JobRecord:
     steps: list[StepRecord] = field(default_factory=list)
     outputs: dict[str, str] = field(default_factory=dict)
     variables: dict[str, str] = field(default_factory=dict)
+    # Folders `task.prependpath` put in front of PATH for the job's later steps.
+    path_prefix: list[str] = field(default_factory=list)
 
     def step(self, display_prefix: str) -> StepRecord:
         return next(s for s in self.steps if s.display.startswith(display_prefix))
@@ -171,23 +174,37 @@ class AdoRunner:
                 jname = job.get("job") or job.get("deployment")
                 self.jobs[f"{name}.{jname}"] = JobRecord(name, jname, SKIPPED)
             return
+        # The jobs of a stage run side by side, each as soon as the jobs it depends on are done.
+        pending = list(stage.get("jobs") or [])
         results = []
-        for job in stage.get("jobs") or []:
-            jname = job.get("job") or job.get("deployment")
-            jdeps = job.get("dependsOn") or []
-            jdeps = [jdeps] if isinstance(jdeps, str) else list(jdeps)
-            record = JobRecord(name, jname)
-            self.jobs[f"{name}.{jname}"] = record
-            jscope = self.dependency_scope(deps, jdeps, name)
-            job_dep_results = [self.jobs[f"{name}.{d}"].result for d in jdeps if f"{name}.{d}" in self.jobs]
-            if self.canceled or not self.condition(job.get("condition"), SUCCEEDED, job_dep_results, jscope):
-                record.result = CANCELED if self.canceled else SKIPPED
-                results.append(record.result)
-                continue
-            self.run_job(record, job, jscope)
-            results.append(record.result)
+        while pending:
+            done = {j.name for j in self.jobs.values() if j.stage == name}
+            ready = [j for j in pending if all(d in done for d in self.job_deps(j))]
+            if not ready:
+                raise StepError(f"stage {name}: job dependency cycle")
+            with concurrent.futures.ThreadPoolExecutor(len(ready)) as pool:
+                results += list(pool.map(lambda j: self.start_job(name, j, deps), ready))
+            pending = [j for j in pending if j not in ready]
         self.stage_results[name] = job_result([r for r in results if r != SKIPPED]) if any(
             r != SKIPPED for r in results) else SKIPPED
+
+    @staticmethod
+    def job_deps(job: dict) -> list[str]:
+        jdeps = job.get("dependsOn") or []
+        return [jdeps] if isinstance(jdeps, str) else list(jdeps)
+
+    def start_job(self, stage: str, job: dict, deps: list[str]) -> str:
+        jname = job.get("job") or job.get("deployment")
+        jdeps = self.job_deps(job)
+        record = JobRecord(stage, jname)
+        jscope = self.dependency_scope(deps, jdeps, stage)
+        job_dep_results = [self.jobs[f"{stage}.{d}"].result for d in jdeps if f"{stage}.{d}" in self.jobs]
+        if self.canceled or not self.condition(job.get("condition"), SUCCEEDED, job_dep_results, jscope):
+            record.result = CANCELED if self.canceled else SKIPPED
+        else:
+            self.run_job(record, job, jscope)
+        self.jobs[f"{stage}.{jname}"] = record
+        return record.result
 
     # ------------------------------------------------------------------ a job
 
@@ -198,7 +215,8 @@ class AdoRunner:
             "Build.ArtifactStagingDirectory": str(job_dir / "a"), "Build.Repository.LocalPath": str(job_dir / "s"),
             "System.DefaultWorkingDirectory": str(job_dir / "s"), "System.JobAttempt": "1",
             "Pipeline.Workspace": str(job_dir), "Agent.TempDirectory": str(job_dir / "_temp"),
-            "Agent.ToolsDirectory": str(self.m.work / "tools"), "Agent.OS": "Linux",
+            # Parallel jobs run on agents of their own, each with its own tools folder.
+            "Agent.ToolsDirectory": str(job_dir / "_tool"), "Agent.OS": "Linux",
             "System.OidcRequestUri": self.m.fake_info["oidc_request_uri"], "TF_BUILD": "True",
         }
 
@@ -206,7 +224,7 @@ class AdoRunner:
         job_dir = self.run_dir / f"{record.stage}.{record.name}"
         for d in ("s", "a", "_temp"):
             (job_dir / d).mkdir(parents=True, exist_ok=True)
-        (self.m.work / "tools").mkdir(exist_ok=True)
+        (job_dir / "_tool").mkdir(exist_ok=True)
         variables = self.predefined(job_dir)
         for k, v in (job.get("variables") or {}).items():
             m = RUNTIME.match(str(v))
@@ -222,7 +240,6 @@ class AdoRunner:
             steps = job["strategy"]["runOnce"]["deploy"]["steps"]
         else:
             steps = job.get("steps") or []
-        self.path_prefix: list[str] = []
         status = SUCCEEDED
         for i, step in enumerate(steps):
             display = str(step.get("displayName") or step.get("task") or next(iter(step)))
@@ -261,13 +278,13 @@ class AdoRunner:
             return m.group(0)
         return MACRO.sub(sub, text)
 
-    def environment(self, variables: dict, step_env: dict) -> dict:
+    def environment(self, variables: dict, step_env: dict, prefix: list[str]) -> dict:
         env = dict(self.m.env)
         for k, v in variables.items():
             env[env_name(k)] = v
         env["AGENT_TEMPDIRECTORY"] = variables["Agent.TempDirectory"]
         env["TMPDIR"] = variables["Agent.TempDirectory"]
-        env["PATH"] = ":".join(self.path_prefix + [env["PATH"]])
+        env["PATH"] = ":".join(prefix + [env["PATH"]])
         for k, v in step_env.items():
             env[str(k)] = self.expand("" if v is None else ado_yaml.to_str(v), variables)
         return env
@@ -302,7 +319,8 @@ class AdoRunner:
             if str(inputs.get("addSpnToEnvironment", "false")).lower() == "true":
                 raise StepError("addSpnToEnvironment would expose the service principal")
             # The task signs az in with the connection first.
-            run_bash("az login --service-principal --federated-token x\n", self.environment(variables, {}),
+            run_bash("az login --service-principal --federated-token x\n",
+                     self.environment(variables, {}, record.path_prefix),
                      job_dir / "s", [], None, tmp=job_dir / "_temp")
             return self.script(inputs["inlineScript"], sname, variables, env_map, job_dir, log, record, extra)
         if task == "Cache@2":
@@ -319,7 +337,7 @@ class AdoRunner:
 
     def script(self, text: str, sname: str, variables: dict, env_map: dict, job_dir: Path, log: list[str],
                record: JobRecord, extra: dict | None = None) -> str:
-        env = self.environment(variables, env_map)
+        env = self.environment(variables, env_map, record.path_prefix)
         env.update(extra or {})
         code, canceled = run_bash(self.expand(text, variables), env, job_dir / "s", log, self.cancel,
                                   tmp=job_dir / "_temp")
@@ -335,7 +353,7 @@ class AdoRunner:
                 else:
                     variables[name] = value
             elif area == "task.prependpath":
-                self.path_prefix.insert(0, value)
+                record.path_prefix.insert(0, value)
             elif area == "task.complete":
                 r = props.get("result", "")
                 result = {"succeeded": SUCCEEDED, "succeededwithissues": ISSUES, "failed": FAILED}.get(r.lower(), result)

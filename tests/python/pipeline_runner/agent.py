@@ -181,6 +181,9 @@ class Cancel:
     when: Callable[[], bool]
     grace: float = 10.0
     fired: bool = False
+    # When it fired: steps running then are interrupted; the cleanup steps that start after
+    # it (condition canceled() or always()) run to the end.
+    at: float = 0.0
 
 
 def run_bash(script: str, env: dict, cwd: Path, log: list[str], cancel: Cancel | None,
@@ -196,14 +199,20 @@ def run_bash(script: str, env: dict, cwd: Path, log: list[str], cancel: Cancel |
     reader = threading.Thread(target=lambda: lines.extend(proc.stdout), daemon=True)
     reader.start()
     canceled = False
+    started = time.monotonic()
     while proc.poll() is None:
-        if cancel and not cancel.fired and cancel.when():
-            cancel.fired = canceled = True
-            os.killpg(proc.pid, signal.SIGINT)
-            try:
-                proc.wait(cancel.grace)
-            except subprocess.TimeoutExpired:
-                os.killpg(proc.pid, signal.SIGTERM)
+        if cancel and not canceled:
+            if not cancel.fired and cancel.when():
+                cancel.at = time.monotonic()
+                cancel.fired = True
+            # A run's cancel reaches every step running at that moment, in every job.
+            if cancel.fired and started <= cancel.at:
+                canceled = True
+                os.killpg(proc.pid, signal.SIGINT)
+                try:
+                    proc.wait(cancel.grace)
+                except subprocess.TimeoutExpired:
+                    os.killpg(proc.pid, signal.SIGTERM)
         time.sleep(0.1)
     reader.join()
     log.extend(line.rstrip("\n") for line in lines)

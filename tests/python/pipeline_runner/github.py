@@ -8,6 +8,7 @@ cache (a miss), azure/login (the stub az signs in), upload/download-artifact (fo
 
 from __future__ import annotations
 
+import concurrent.futures
 import shutil
 import subprocess
 from dataclasses import dataclass, field
@@ -156,16 +157,11 @@ class GithubRunner:
             # Required reviewers on the environment: granted by the test.
             self.approvals.append(str(job["environment"]))
         legs = ((job.get("strategy") or {}).get("matrix") or {}).get("include") or [{}]
-        results = []
-        for index, matrix in enumerate(legs):
-            if self.canceled:
-                # A canceled run starts no more legs.
-                record.legs.append({"matrix": matrix, "steps": [], "outputs": {}, "result": "cancelled"})
-                results.append("cancelled")
-                continue
-            leg = self.run_leg(name, job, needs, matrix, index)
-            record.legs.append(leg)
-            results.append(leg["result"])
+        # Matrix legs run side by side.
+        with concurrent.futures.ThreadPoolExecutor(len(legs)) as pool:
+            record.legs = list(pool.map(lambda il: self.run_leg(name, job, needs, il[1], il[0]), enumerate(legs)))
+        results = [leg["result"] for leg in record.legs]
+        for leg in record.legs:
             record.outputs.update(leg["outputs"])
         for r in ("cancelled", "failure"):
             if r in results:
@@ -180,6 +176,7 @@ class GithubRunner:
         workspace = work / "workspace"
         temp = work / "temp"
         temp.mkdir(parents=True)
+        (work / "home").mkdir()
         files = {k: work / k for k in ("env", "output", "path", "summary")}
         for f in files.values():
             f.touch()
@@ -238,6 +235,8 @@ class GithubRunner:
             "GITHUB_RUN_ID": self.github["run_id"], "GITHUB_RUN_NUMBER": self.github["run_number"],
             "GITHUB_RUN_ATTEMPT": "1", "GITHUB_SHA": self.github["sha"], "GITHUB_EVENT_NAME": self.github["event_name"],
             "RUNNER_TEMP": str(temp), "TMPDIR": str(temp),
+            # Every job (and matrix leg) runs on a fresh runner: a home of its own.
+            "HOME": str(workspace.parent / "home"),
         })
         step_env["PATH"] = ":".join(path_prefix + [step_env["PATH"]])
         files["output"].write_text("")

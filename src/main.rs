@@ -253,18 +253,26 @@ fn load(spec: &Path, options: &compiler::Options) -> Result<Document, i32> {
 /// Fills in what az users leave out: the resource group from `az config`'s defaults.group,
 /// and with `--template ID` alone the subscription and group the id carries.
 fn resolve_azure(command: &mut Command) -> Result<(), i32> {
-    let (azure, templates, needs_group) = match command {
-        Command::Run(a) => (&mut a.which.azure, a.which.templates.clone(), true),
-        Command::Status(w) => (&mut w.azure, w.templates.clone(), true),
-        Command::Cancel(a) => (&mut a.which.azure, a.which.templates.clone(), true),
-        Command::Logs(a) => (&mut a.which.azure, a.which.templates.clone(), true),
-        Command::Deploy(a) => (&mut a.azure, Vec::new(), true),
-        Command::Clean(a) => (&mut a.azure, Vec::new(), true),
-        Command::Prune(a) => (&mut a.azure, Vec::new(), true),
-        Command::SmokeTest(a) => (&mut a.azure, Vec::new(), true),
-        _ => return Ok(()),
-    };
-    aibc::cli_extra::resolve(azure, &templates, needs_group)
+    match azure_args(command) {
+        Some((azure, templates)) => aibc::cli_extra::resolve(azure, &templates, true),
+        None => Ok(()),
+    }
+}
+
+/// The Azure flags of a command that talks to Azure (each needs a resource group), with its
+/// `--template` ids.
+fn azure_args(command: &mut Command) -> Option<(&mut aibc::commands::AzureArgs, Vec<String>)> {
+    Some(match command {
+        Command::Run(a) => (&mut a.which.azure, a.which.templates.clone()),
+        Command::Status(w) => (&mut w.azure, w.templates.clone()),
+        Command::Cancel(a) => (&mut a.which.azure, a.which.templates.clone()),
+        Command::Logs(a) => (&mut a.which.azure, a.which.templates.clone()),
+        Command::Deploy(a) => (&mut a.azure, Vec::new()),
+        Command::Clean(a) => (&mut a.azure, Vec::new()),
+        Command::Prune(a) => (&mut a.azure, Vec::new()),
+        Command::SmokeTest(a) => (&mut a.azure, Vec::new()),
+        _ => return None,
+    })
 }
 
 fn report(doc: &Document, format: Report) {
@@ -496,3 +504,8 @@ fn packer_style_flags(args: impl Iterator<Item = std::ffi::OsString>) -> Vec<std
         })
         .collect()
 }
+
+// Every `aibc …` line in pipelines/ and in `pipeline init` output, through this parser.
+#[cfg(test)]
+#[path = "pipeline_commands_test.rs"]
+mod pipeline_commands_test;

@@ -165,11 +165,13 @@ FUNCTIONS_CI = {k.lower(): v for k, v in FUNCTIONS.items()}
 
 
 class Parser:
-    def __init__(self, text: str, scope: dict[str, Any]):
+    def __init__(self, text: str, scope: dict[str, Any], functions: dict[str, Callable[..., Any]] | None = None):
         self.text = text
         self.toks = tokenize(text)
         self.i = 0
         self.scope = scope
+        # Runtime-only functions (succeeded(), failed()…) of the pipeline runner.
+        self.functions = {**FUNCTIONS_CI, **{k.lower(): v for k, v in (functions or {}).items()}}
 
     def peek(self) -> tuple[str, str] | None:
         return self.toks[self.i] if self.i < len(self.toks) else None
@@ -204,17 +206,18 @@ class Parser:
                         self.take(",")
                         args.append(self.expr())
                 self.take(")")
-                if low not in FUNCTIONS_CI:
+                if low not in self.functions:
                     raise ExpandError(f"function {val}() is not supported by the test evaluator")
-                value = FUNCTIONS_CI[low](*args)
+                value = self.functions[low](*args)
             elif low in ("true", "false"):
                 value = low == "true"
             elif low == "null":
                 value = None
             else:
-                if val not in self.scope:
+                found = next((k for k in self.scope if k.casefold() == val.casefold()), None)
+                if found is None:
                     raise ExpandError(f"unknown name {val!r} in expression {self.text!r}")
-                value = self.scope[val]
+                value = self.scope[found]
         else:
             raise ExpandError(f"unexpected {val!r} in expression {self.text!r}")
         # Property access: a.b, a['b'], a[0]
@@ -529,7 +532,8 @@ class Expander:
             elif p.has_default:
                 values[name] = coerce(p, p.default, str(path))
             else:
-                raise ExpandError(f"{path}: runtime parameter {name} needs a default")
+                # Azure DevOps asks for it when the run is queued; a triggered run fails.
+                raise ExpandError(f"{path}: runtime parameter {name} has no default: a value is required")
         rest = {k: v for k, v in doc.items() if k != "parameters"}
         scope = {"parameters": values}
         if "extends" in rest:

@@ -52,19 +52,37 @@ KNOWN_REPOS = {"aibc-dev/aibc": REPO}
 INIT_CONTEXTS = {
     "one-spec": {
         "kind": "yaml",
-        "specs": [{"path": "examples/ubuntu-2404-apt/image.yaml", "name": "ubuntu-2404-base", "os": "linux", "image": None}],
+        "specs": [{"path": "examples/ubuntu-2404-apt/image.yaml", "name": "ubuntu-2404-base", "os": "linux", "image": None, "member": "",
+                   "version": "date", "params": ["environment"], "tests": True}],
+        "smoke": True,
+        "release_needs": "smoke-test",
         "service_connection": "sc-aib-images",
         "resource_group": "rg-image-build",
         "regions": ["westeurope", "northeurope"],
         "aibc_version": "0.1.0",
+        "watch": ["examples/ubuntu-2404-apt/image.yaml", "examples/ubuntu-2404-apt/scripts"],
+        "params": [{"name": "environment", "env": "AIBC_PARAM_ENVIRONMENT", "ado_type": "string", "default": "'dev'",
+                    "default_text": "dev", "allowed": ["'dev'", "'prod'"], "display": "'Spec parameter environment'",
+                    "github": "${{ inputs.param_environment || vars.AIBC_PARAM_ENVIRONMENT || 'dev' }}"}],
     },
     "three-specs": {
         "kind": "yaml",
         "specs": [
-            {"path": "examples/ubuntu-2404-apt/image.yaml", "name": "ubuntu-2404-base", "os": "linux", "image": None},
-            {"path": "examples/windows-2022-iis/image.yaml", "name": "win2022-iis", "os": "windows", "image": None},
-            {"path": "examples/from-gallery-version/image.yaml", "name": "orders-api.ubuntu2404", "os": "linux", "image": None},
+            {"path": "examples/ubuntu-2404-apt/image.yaml", "name": "ubuntu-2404-base", "os": "linux", "image": None, "member": "",
+             "version": "date", "params": [], "tests": True},
+            {"path": "examples/windows-2022-iis/image.yaml", "name": "win2022-iis", "os": "windows", "image": None, "member": "",
+             "version": None, "params": ["licenseKey"], "tests": False},
+            {"path": "examples/from-gallery-version/image.yaml", "name": "orders-api.ubuntu2404", "os": "linux",
+             "image": None, "member": "", "version": "latest", "params": [], "tests": False},
         ],
+        "smoke": True,
+        "release_needs": "smoke-test",
+        "watch": ["examples/ubuntu-2404-apt/image.yaml", "examples/windows-2022-iis/image.yaml",
+                  "examples/from-gallery-version/image.yaml"],
+        # A required parameter: no default.
+        "params": [{"name": "licenseKey", "env": "AIBC_PARAM_LICENSE_KEY", "ado_type": "string", "default": None,
+                    "default_text": None, "allowed": [], "display": "'Spec parameter licenseKey'",
+                    "github": "${{ inputs.param_licenseKey || vars.AIBC_PARAM_LICENSE_KEY }}"}],
         # Connection names may have spaces and brackets; the templates quote every value.
         "service_connection": "Azure images (prod): platform",
         "resource_group": "rg-image-build",
@@ -72,6 +90,8 @@ INIT_CONTEXTS = {
         "aibc_version": "1.2.3",
     },
 }
+for _ctx in INIT_CONTEXTS.values():
+    _ctx["smoke_specs"] = [s for s in _ctx["specs"] if s["tests"]]
 INIT_TEMPLATES = {"yaml": "yaml.hbs", "classic": "classic.md.hbs", "github": "github.hbs"}
 
 
@@ -411,12 +431,19 @@ def test_family_pipeline_expands_to_one_job_per_image():
     path = ADO / "examples" / "family-pipeline.yml"
     pipeline = expand(path)
     jobs = check_expanded(pipeline, rel(path))
-    for stage, prefix in (("Validate", "validate"), ("Build", "build"), ("Test", "smoke"), ("Release", "release")):
+    for stage, prefix in (("Validate", "validate"), ("Build", "build"), ("Release", "release")):
         assert jobs[stage] == [
             f"{prefix}_ubuntu_2204_server",
             f"{prefix}_ubuntu_2404_server",
             f"{prefix}_ubuntu_2404_docker",
         ], stage
+    # The family's images have no `test:` section: no Test stage.
+    assert "Test" not in jobs
+    # Test and Release reach each member's own resource group.
+    release = {j["job"]: j for j in next(s for s in pipeline["stages"] if s["stage"] == "Release")["jobs"]}
+    prune = {k: next(s for s in j["steps"] if "prune" in str(s.get("displayName"))) for k, j in release.items()}
+    assert prune["release_ubuntu_2404_docker"]["env"]["RESOURCE_GROUP"] == "rg-image-build-containers"
+    assert prune["release_ubuntu_2204_server"]["env"]["RESOURCE_GROUP"] == "rg-image-build"
     # Each build job builds its own member of the family file, into its own group.
     build = {j["job"]: j for j in next(s for s in pipeline["stages"] if s["stage"] == "Build")["jobs"]}
     deploy = {k: next(s for s in j["steps"] if s.get("name") == "deploy") for k, j in build.items()}
@@ -602,6 +629,15 @@ def classic_tasks() -> list[tuple[str, int, dict]]:
     return out
 
 
+def test_classic_task_group_scripts_hold_no_command_substitution():
+    # The classic editor makes every $(name) in a task group's inputs a parameter of the
+    # group (docs/task-groups.md); a shell $(...) in a script would become one and break it.
+    for t in classic_group()["tasks"]:
+        for key, value in t["inputs"].items():
+            if key in ("script", "inlineScript"):
+                assert "$(" not in value, f"{t['displayName']}: `$(` in {key}"
+
+
 def test_classic_task_group_shape():
     group = classic_group()
     for key in ("name", "category", "instanceNameFormat", "version", "inputs", "tasks", "runsOn"):
@@ -675,7 +711,12 @@ def test_init_yaml_renders_to_a_pipeline_that_passes(ctx_name, standalone, tmp_p
         check_task(ref, f"rendered yaml at {p}")
     check_template_references(root)
     exp = ado_yaml.Expander(tmp_path, ado_yaml.repositories_of(doc, KNOWN_REPOS))
-    jobs = check_expanded(exp.expand_root(root), f"init yaml ({ctx_name})")
+    required = [f"param_{p['name']}" for p in INIT_CONTEXTS[ctx_name]["params"] if p["default"] is None]
+    if required:
+        # A required spec parameter has no default: a run without it is refused.
+        with pytest.raises(ado_yaml.ExpandError, match="a value is required"):
+            exp.expand_root(root)
+    jobs = check_expanded(exp.expand_root(root, {n: "value" for n in required}), f"init yaml ({ctx_name})")
     specs = INIT_CONTEXTS[ctx_name]["specs"]
     assert len(jobs["Build"]) == len(specs)
     ids = [re.sub(r"[-.]", "_", s["name"]) for s in specs]

@@ -195,8 +195,10 @@ def gh_workflow(w: World, example: str) -> Path:
 def run_github(w: World, example: str, n: int, cancel: Cancel | None = None, **_) -> Outcome:
     i = w.env.info
     variables = {"AZURE_CLIENT_ID": i["client_id"], "AZURE_TENANT_ID": i["tenant_id"],
-                 "AZURE_SUBSCRIPTION_ID": w.env.subscription, "AIBC_URL": w.release.url_template,
-                 "AIBC_ROLE_WAIT": "0s"}
+                 "AZURE_SUBSCRIPTION_ID": w.env.subscription, "AIBC_URL": w.release.download_url,
+                 "AIBC_ROLE_WAIT": "0s",
+                 # Prune keeps the newest two, whatever their age, so the third run prunes.
+                 "AIBC_KEEP": "2", "AIBC_PRUNE_OLDER_THAN": "0s"}
     r = GithubRunner(w.machine, w.sources, run_number=n, variables=variables).run(gh_workflow(w, example),
                                                                                  cancel=cancel)
     stages = {k.replace("smoke-test", "test"): NORMAL[j.result] for k, j in r.jobs.items() if k != "version"}
@@ -300,8 +302,10 @@ def test_first_second_and_third_run(world, kind, example):
         assert "image-release" in first.raw.approvals
         if example == "linux":
             assert f"image/ubuntu-2404-apt/{first.versions['ubuntu-2404-base']}" in first.raw.tags
-        # aibc came from the release server, archive and checksum.
-    assert any(d.endswith(".tar.gz.sha256") for d in w.release.downloads)
+    # aibc came from the release server, archive and checksum: setup-aibc reads the
+    # release's SHA256SUMS, the Azure DevOps install steps the archive's `.sha256`.
+    sums = "/SHA256SUMS" if kind == "github" else ".tar.gz.sha256"
+    assert any(d.endswith(sums) for d in w.release.downloads), w.release.downloads
 
     # 2. Second run, spec unchanged: no infrastructure rewritten, a new version published.
     w.env.fake.reset_log()
@@ -329,11 +333,15 @@ def test_first_second_and_third_run(world, kind, example):
     assert len(deleted) >= len(images), [q["path"] for q in deleted]
     for image in images:
         assert third.metadata[image]["imageVersion"] == third.versions[image]
-    if kind == "ado":
-        # Prune kept the newest two: the first run's version went, the others stayed.
-        for image in images:
-            gone = client(w, "DELETE", rf"/images/{re.escape(image)}/versions/[^/]+$")
-            assert [q["path"].rsplit("/", 1)[1] for q in gone] == [first.versions[image]], [q["path"] for q in gone]
+    if kind in ("ado", "github"):
+        assert_pruned_to_newest_two(w, images, first)
+
+
+def assert_pruned_to_newest_two(w: World, images: list[str], first: Outcome) -> None:
+    """Prune kept the newest two: the first run's version went, the others stayed."""
+    for image in images:
+        gone = client(w, "DELETE", rf"/images/{re.escape(image)}/versions/[^/]+$")
+        assert [q["path"].rsplit("/", 1)[1] for q in gone] == [first.versions[image]], [q["path"] for q in gone]
 
 
 @pytest.mark.parametrize("kind,example", PAIRS, ids=[f"{k}-{e}" for k, e in PAIRS])
@@ -414,7 +422,12 @@ def test_a_tampered_release_archive_is_refused(world, kind):
         o = journey(kind, w, "linux", 1, "tampered archive")
     finally:
         w.release.tampered = False
-    assert "aibc.tar.gz: FAILED" in o.log and "did NOT match" in o.log, o.log[-2000:]
+    if kind == "github":
+        # setup-aibc compares the archive with the release's SHA256SUMS.
+        assert re.search(r"::error title=setup-aibc::aibc-x86_64-unknown-linux-musl\.tar\.gz has SHA-256 [0-9a-f]{64}, "
+                         r"expected [0-9a-f]{64}: refusing to install it", o.log), o.log[-2000:]
+    else:
+        assert "aibc.tar.gz: FAILED" in o.log and "did NOT match" in o.log, o.log[-2000:]
     first = "build" if kind == "classic" else "validate"
     assert o.stages[first] == "failed", o.stages
     assert not [q for q in w.requests() if q.get("source") == "client"], "aibc reached Azure"

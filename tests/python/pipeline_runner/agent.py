@@ -40,8 +40,12 @@ esac
 
 
 class ReleaseServer:
-    """Serves `aibc-<target>.tar.gz` (the binary under test) and its `.sha256` over loopback
-    HTTP, as a release page serves them; counts what was downloaded."""
+    """Serves a release folder over loopback HTTP, as a release page serves it: the binary
+    under test as `aibc-<target>.tar.gz` for the Linux targets the pipelines install (glibc
+    for the Azure DevOps install step, musl for the setup-aibc action), each archive's
+    `.sha256` and the release's `SHA256SUMS`; counts what was downloaded."""
+
+    TARGETS = ("x86_64-unknown-linux-gnu", "x86_64-unknown-linux-musl")
 
     def __init__(self, binary: Path, work: Path, version: str = "0.1.0"):
         self.version = version
@@ -52,33 +56,29 @@ class ReleaseServer:
         stripped = work / "aibc"
         if shutil.which("strip") and subprocess.run(["strip", "-o", str(stripped), str(binary)]).returncode == 0:
             binary = stripped
-        # The archive is what the release workflows publish: `release/package.py` lays it out
-        # (aibc-<target>/aibc, man pages, completions) and writes its `.sha256`, so the
-        # pipelines' install step is tested against the real release layout.
-        target = "x86_64-unknown-linux-gnu"
+        # The files are what the release workflows publish: `release/package.py` lays out each
+        # archive (aibc-<target>/aibc, man pages, completions) with its `.sha256` and writes
+        # SHA256SUMS, so the pipelines' install steps are tested against the real layout.
+        package = [sys.executable, str(REPO / "release" / "package.py")]
         out = work / "release"
-        subprocess.run(
-            [sys.executable, str(REPO / "release" / "package.py"), "archive", "--target", target,
-             "--bin", str(binary), "--out", str(out)],
-            check=True, capture_output=True,
-        )
-        name = f"aibc-{target}.tar.gz"
-        self.archive = (out / name).read_bytes()
-        self.sha256 = (out / f"{name}.sha256").read_text().split()[0]
+        for target in self.TARGETS:
+            subprocess.run(package + ["archive", "--target", target, "--bin", str(binary), "--out", str(out)],
+                           check=True, capture_output=True)
+        subprocess.run(package + ["sums", str(out)], check=True, capture_output=True)
+        self.files = {p.name: p.read_bytes() for p in out.iterdir()}
         self.tampered = False
         server = self
 
         class Handler(http.server.BaseHTTPRequestHandler):
             def do_GET(self):  # noqa: N802
                 server.downloads.append(self.path)
-                name = f"/v{server.version}/aibc-x86_64-unknown-linux-gnu.tar.gz"
-                if self.path == name:
-                    body = server.archive + (b"x" if server.tampered else b"")
-                elif self.path == name + ".sha256":
-                    body = f"{server.sha256}  aibc-x86_64-unknown-linux-gnu.tar.gz\n".encode()
-                else:
+                folder, _, name = self.path.rpartition("/")
+                body = server.files.get(name) if folder == f"/v{server.version}" else None
+                if body is None:
                     self.send_error(404)
                     return
+                if server.tampered and name.endswith(".tar.gz"):
+                    body += b"x"
                 self.send_response(200)
                 self.send_header("Content-Length", str(len(body)))
                 self.end_headers()
@@ -94,8 +94,14 @@ class ReleaseServer:
         threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
 
     @property
+    def download_url(self) -> str:
+        """The release folder, as setup-aibc's `download-url` takes it."""
+        return f"http://127.0.0.1:{self.httpd.server_address[1]}/v{{version}}"
+
+    @property
     def url_template(self) -> str:
-        return f"http://127.0.0.1:{self.httpd.server_address[1]}/v{{version}}/aibc-{{target}}.tar.gz"
+        """One archive's URL, as the Azure DevOps install steps take it."""
+        return f"{self.download_url}/aibc-{{target}}.tar.gz"
 
     def stop(self) -> None:
         self.httpd.shutdown()

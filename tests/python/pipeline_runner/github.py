@@ -1,14 +1,19 @@
 """Runs a GitHub Actions workflow: jobs in `needs` order (matrix `include` legs one after
 another), `if:` with the status functions, `run:` steps under `bash -e -o pipefail` with
 GITHUB_ENV, GITHUB_OUTPUT, GITHUB_PATH and GITHUB_STEP_SUMMARY, step and job outputs, and
-`needs.<job>.outputs`/`.result`. `uses:` steps are played by stand-ins for the actions the
-workflows use: checkout (the test's working tree, a git repository with an `origin`),
-cache (a miss), azure/login (the stub az signs in), upload/download-artifact (folder copies).
+`needs.<job>.outputs`/`.result`. `uses:` steps of this repository's own actions
+(`aibc-dev/aibc/<folder>@<ref>`, e.g. setup-aibc) run the real action from the working tree
+under Node, as the runner starts a JavaScript action: INPUT_* variables (the action.yml
+defaults filled in), RUNNER_TOOL_CACHE (per job: a fresh runner), RUNNER_TEMP and the file
+commands. Other `uses:` steps are played by stand-ins for the actions the workflows use:
+checkout (the test's working tree, a git repository with an `origin`), cache (a miss),
+azure/login (the stub az signs in), upload/download-artifact (folder copies).
 """
 
 from __future__ import annotations
 
 import concurrent.futures
+import shlex
 import shutil
 import subprocess
 from dataclasses import dataclass, field
@@ -18,8 +23,10 @@ from typing import Any
 import yaml
 
 from . import gh_expr
-from .agent import Artifacts, Cancel, Machine, StepError, run_bash
+from .agent import REPO, Artifacts, Cancel, Machine, StepError, run_bash
 
+# `uses: aibc-dev/aibc/actions/setup-aibc@v0`: the folder in this repository.
+OWN_ACTIONS = "aibc-dev/aibc/"
 STAND_INS = ("actions/checkout@", "actions/cache@", "azure/login@", "actions/upload-artifact@",
              "actions/download-artifact@")
 
@@ -222,7 +229,7 @@ class GithubRunner:
              log: list[str], outputs: dict) -> str:
         with_ = {k: gh_expr.to_str(gh_expr.interpolate(v, ctx)) for k, v in (step.get("with") or {}).items()}
         uses = step.get("uses")
-        if uses:
+        if uses and not uses.startswith(OWN_ACTIONS):
             return self.stand_in(uses, with_, workspace, log, outputs)
         step_env = dict(self.m.env)
         step_env.update(env)
@@ -240,7 +247,10 @@ class GithubRunner:
         })
         step_env["PATH"] = ":".join(path_prefix + [step_env["PATH"]])
         files["output"].write_text("")
-        script = gh_expr.interpolate(step["run"], ctx)
+        if uses:
+            script = self.javascript_action(uses, with_, step_env, workspace)
+        else:
+            script = gh_expr.interpolate(step["run"], ctx)
         code, canceled = run_bash(script, step_env, workspace if workspace.exists() else temp, log, self.cancel,
                                   shell=["bash", "--noprofile", "--norc", "-e", "-o", "pipefail"], tmp=temp)
         if canceled:
@@ -260,6 +270,29 @@ class GithubRunner:
             if line.startswith(("::error", "::warning", "::notice")):
                 self.annotations.append(line[2:])
         return "cancelled" if canceled else ("success" if code == 0 else "failure")
+
+    def javascript_action(self, uses: str, with_: dict, step_env: dict, workspace: Path) -> str:
+        """The command that starts one of this repository's JavaScript actions, with its
+        inputs in `step_env` as the runner passes them (INPUT_<NAME>, name upper-cased,
+        spaces as `_`; an input not given gets its action.yml default)."""
+        folder = REPO / uses[len(OWN_ACTIONS):].partition("@")[0]
+        meta = yaml.safe_load((folder / "action.yml").read_text())
+        runs = meta["runs"]
+        if not str(runs.get("using", "")).startswith("node"):
+            raise StepError(f"{uses}: runs.using {runs.get('using')!r} is not a JavaScript action")
+        declared = meta.get("inputs") or {}
+        unknown = set(with_) - set(declared)
+        if unknown:
+            raise StepError(f"{uses}: unexpected inputs {sorted(unknown)}")
+        for name, spec in declared.items():
+            value = with_.get(name, gh_expr.to_str((spec or {}).get("default", "")))
+            step_env[f"INPUT_{name.replace(' ', '_').upper()}"] = value
+        # The runner's tool cache: one per job (matrix leg), as every job gets a fresh runner.
+        step_env["RUNNER_TOOL_CACHE"] = str(workspace.parent / "tool-cache")
+        node = shutil.which("node")
+        if not node:
+            raise StepError("node not found: scripts/node-env.sh installs Node.js")
+        return f"exec {shlex.quote(node)} {shlex.quote(str(folder / runs['main']))}\n"
 
     def stand_in(self, uses: str, with_: dict, workspace: Path, log: list[str], outputs: dict) -> str:
         if not uses.startswith(STAND_INS):

@@ -148,3 +148,60 @@ def test_github_files_outputs_and_status_functions(tmp_path):
     assert first.result == "failure" and first.outputs == {"answer": "42"}
     assert r.jobs["second"].result == "success", r.jobs["second"].log
     assert r.jobs["third"].result == "skipped"
+
+
+def test_github_runs_the_repositorys_own_action_under_node(tmp_path):
+    """`uses: aibc-dev/aibc/actions/setup-aibc@v0` runs the real action: its inputs (and
+    action.yml defaults) as INPUT_*, its outputs and PATH entry reach the next steps, and an
+    input the action does not declare fails the step."""
+    import hashlib
+    import http.server
+    import tarfile
+    import threading
+
+    target = "x86_64-unknown-linux-musl"
+    release = tmp_path / "release" / "v7.7.7"
+    top = tmp_path / "stage" / f"aibc-{target}"
+    top.mkdir(parents=True)
+    (top / "aibc").write_text("#!/bin/sh\necho aibc 7.7.7\n")
+    (top / "aibc").chmod(0o755)
+    release.mkdir(parents=True)
+    archive = release / f"aibc-{target}.tar.gz"
+    with tarfile.open(archive, "w:gz") as tar:
+        tar.add(top, arcname=top.name)
+    (release / "SHA256SUMS").write_text(f"{hashlib.sha256(archive.read_bytes()).hexdigest()}  {archive.name}\n")
+    handler = lambda *a, **kw: http.server.SimpleHTTPRequestHandler(*a, directory=str(release.parent), **kw)  # noqa: E731
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    wf = repo / "wf.yml"
+    wf.write_text(textwrap.dedent("""\
+        on: push
+        jobs:
+          install:
+            runs-on: ubuntu-24.04
+            steps:
+            - id: setup
+              uses: aibc-dev/aibc/actions/setup-aibc@v0
+              with:
+                version: 7.7.7
+                download-url: http://127.0.0.1:PORT/v{version}
+            - run: |
+                test "$(aibc)" = "aibc 7.7.7"
+                test "$(command -v aibc)" = "$AIBC_PATH"
+                test "$HIT" = false
+              env:
+                AIBC_PATH: ${{ steps.setup.outputs.path }}
+                HIT: ${{ steps.setup.outputs.cache-hit }}
+            - uses: aibc-dev/aibc/actions/setup-aibc@v0
+              with:
+                url: http://127.0.0.1:PORT/
+        """).replace("PORT", str(httpd.server_address[1])))
+    try:
+        r = GithubRunner(machine(tmp_path), repo).run(wf)
+    finally:
+        httpd.shutdown()
+    steps = r.jobs["install"].steps
+    assert [s.outcome for s in steps] == ["success", "success", "failure"], [(s.name, s.outcome, s.log) for s in steps]
+    assert any("unexpected inputs ['url']" in line for line in steps[2].log), steps[2].log

@@ -26,6 +26,20 @@ CARGO_TARGET_DIR=target cargo clippy --manifest-path fuzz/Cargo.toml --all-targe
 CARGO_TARGET_DIR=target cargo build --manifest-path fuzz/Cargo.toml --bins --quiet
 target/debug/soak --inputs 2000 --seconds 60
 
+step "Debian tools the tests drive (pipeline runner: jq, curl, strip; hostile-input suite: strace)"
+need=()
+for pair in jq:jq curl:curl strip:binutils strace:strace; do
+  command -v "${pair%%:*}" >/dev/null || need+=("${pair#*:}")
+done
+if [ ${#need[@]} -gt 0 ]; then
+  if [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null; then
+    apt-get update -qq && apt-get install -y -qq "${need[@]}"
+  else
+    echo "test.sh: missing ${need[*]}; install them (Debian: apt-get install ${need[*]})" >&2
+    exit 1
+  fi
+fi
+
 step "python environment"
 py=$(scripts/py-env.sh | tail -n 1)
 
